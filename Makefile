@@ -1,0 +1,62 @@
+# Argus: `make demo` runs the platform with the Gwangju reference deployment; `make test` tests it.
+# Both set up everything first: the virtual environment, the locked Python packages, and the
+# Debian packages the tests need (installed with apt-get when missing; that needs root).
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+DEMO_DIR ?= $(CURDIR)/var/demo
+DEB_PACKAGES := postgresql
+
+.PHONY: demo test lint typecheck unit bench lock sysdeps clean
+
+$(STAMP): requirements.lock pyproject.toml
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Argus needs Python 3.11 or newer")'
+	@$(PYTHON) -m venv --help >/dev/null 2>&1 || $(MAKE) --no-print-directory apt APT="python3-venv"
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+# Debian packages: install what is missing (needs root, or sudo).
+sysdeps:
+	@missing=""; \
+	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt APT="$$missing"; fi
+
+apt:
+	@if [ "$$(id -u)" = 0 ]; then SUDO=; elif command -v sudo >/dev/null; then SUDO=sudo; \
+	else echo "need root to install Debian packages:$(APT)"; exit 1; fi; \
+	echo "installing Debian packages:$(APT)"; \
+	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT) >/dev/null
+
+demo: $(STAMP)
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus db upgrade
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus serve
+
+lint: $(STAMP)
+	$(BIN)/ruff check src tests bench
+	$(BIN)/ruff format --check src tests bench
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP) sysdeps
+	$(BIN)/pytest
+
+test: lint typecheck unit
+
+bench: $(STAMP)
+	$(BIN)/python bench/spatial.py
+	$(BIN)/python bench/import_std.py
+
+# Re-pin the lock file after changing pyproject.toml's dependencies.
+lock: $(STAMP)
+	$(BIN)/pip install --quiet uv
+	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
+
+clean:
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
