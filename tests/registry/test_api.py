@@ -90,7 +90,7 @@ def test_crud_round_trip(client: TestClient) -> None:
 def test_credentials_are_never_returned(client: TestClient, registry: Any) -> None:
     world = _small_city(client)
     site = client.get(f"/api/cameras/{world['cams']['b']}").json()["site_id"]
-    body = {
+    body: dict[str, Any] = {
         "main_stream_url": "rtsp://127.0.0.1:8554/cam/1",
         "credentials": {"username": "admin", "password": "s3cret-pw"},
     }
@@ -162,7 +162,7 @@ def test_paging_and_sorting(client: TestClient) -> None:
 def test_spatial_index_follows_changes(client: TestClient) -> None:
     world = _small_city(client)
     lat0, lon0 = GWANGJU_CITY_HALL
-    where = {"near": f"{lat0},{lon0}", "radius": 150}
+    where: dict[str, Any] = {"near": f"{lat0},{lon0}", "radius": 150}
     assert [c["id"] for c in client.get("/api/cameras", params=where).json()["items"]] == [
         world["cams"]["a"]
     ]
@@ -226,7 +226,7 @@ def test_bad_requests_name_the_field_and_change_nothing(client: TestClient) -> N
         response = getattr(client, method)(url, json=body)
         assert response.status_code == 422, (url, body, response.text)
         assert field in _message(response), (field, response.text)
-    for params, field in [
+    bad_params: list[tuple[dict[str, Any], str]] = [
         ({"bbox": "1,2,3"}, "bbox"),
         ({"bbox": "127,36,126,35"}, "bbox"),
         ({"near": "35.1"}, "near"),
@@ -235,7 +235,8 @@ def test_bad_requests_name_the_field_and_change_nothing(client: TestClient) -> N
         ({"sort": "distance"}, "sort"),
         ({"limit": 0}, "limit"),
         ({"purpose": "관광"}, "purpose"),
-    ]:
+    ]
+    for params, field in bad_params:
         response = client.get("/api/cameras", params=params)
         assert response.status_code == 422, (params, response.text)
         assert field in _message(response), (field, response.text)

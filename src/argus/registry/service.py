@@ -290,7 +290,7 @@ class Registry:
             row = session.execute(_camera_select().where(Camera.id == camera_id)).one_or_none()
             if row is None:
                 raise NotFoundError(f"camera {camera_id} does not exist")
-            return camera_out(*row.tuple())
+            return camera_out(*row)
 
     def camera_credentials(self, camera_id: int) -> dict[str, str] | None:
         """The decrypted credentials, for the media plane only; never sent by the API."""
@@ -379,7 +379,7 @@ class Registry:
                 rows = session.execute(
                     stmt.order_by(*_order(sort)).limit(limit).offset(offset)
                 ).all()
-                items = [camera_out(*row.tuple()) for row in rows]
+                items = [camera_out(*row) for row in rows]
             return Page[CameraOut](items=items, total=total, limit=limit, offset=offset)
         matches = list(self._near(query))
         key, descending = sort
@@ -398,7 +398,7 @@ class Registry:
                 _filtered(query).order_by(Camera.id).execution_options(yield_per=2000)
             )
             for row in result:
-                yield camera_out(*row.tuple())
+                yield camera_out(*row)
 
     def nearest(self, lat: float, lon: float, k: int) -> list[tuple[int, float]]:
         return self.spatial().nearest(lat, lon, k)
