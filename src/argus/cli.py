@@ -1,0 +1,306 @@
+"""The `argus` command line: serve, import, scenario, cameras, db."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.table import Table
+from sqlalchemy import Engine
+from sqlalchemy.exc import OperationalError
+
+from argus.config import Settings, load_settings
+from argus.db import make_engine, make_sessionmaker, transaction
+from argus.errors import ArgusError
+from argus.registry.query import CameraQuery, parse_bbox, parse_point
+from argus.registry.vocab import CameraType, Purpose
+from argus.schema import ensure_schema, upgrade_schema
+
+app = typer.Typer(
+    help="Argus: share the CCTV cameras agencies already own, purpose-bound and audited.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    add_completion=False,
+)
+db_app = typer.Typer(help="Database schema.", no_args_is_help=True)
+import_app = typer.Typer(help="Import camera inventories.", no_args_is_help=True)
+scenario_app = typer.Typer(help="Reference deployments.", no_args_is_help=True)
+cameras_app = typer.Typer(help="Look at the camera registry.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(import_app, name="import")
+app.add_typer(scenario_app, name="scenario")
+app.add_typer(cameras_app, name="cameras")
+
+out = Console()
+err = Console(stderr=True)
+
+
+def _settings() -> Settings:
+    return load_settings()
+
+
+@contextmanager
+def _engine(settings: Settings) -> Iterator[Engine]:
+    engine = make_engine(settings.db_url)
+    try:
+        yield engine
+    finally:
+        engine.dispose()
+
+
+def _print_json(value: Any) -> None:
+    sys.stdout.write(json.dumps(value, ensure_ascii=False, indent=None, default=str) + "\n")
+
+
+# -- serve -------------------------------------------------------------------------------
+
+
+@app.command()
+def serve(
+    bind: Annotated[str | None, typer.Option(help="host:port (default from settings)")] = None,
+) -> None:
+    """Serve the API (OpenAPI at /docs)."""
+    import uvicorn
+
+    from argus.api.app import create_app
+
+    settings = load_settings(bind=bind) if bind else _settings()
+    engine = make_engine(settings.db_url)
+    ensure_schema(engine)
+    application = create_app(settings, engine)
+    err.print(f"Argus API on http://{settings.host}:{settings.port} (docs at /docs)")
+    uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+# -- db ----------------------------------------------------------------------------------
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create the schema, or bring it to the newest version."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        before, after = upgrade_schema(engine)
+    err.print(f"database {engine.url.render_as_string(hide_password=True)}: {before} → {after}")
+
+
+# -- import ------------------------------------------------------------------------------
+
+
+@import_app.command("cctv-std")
+def import_cctv_std(
+    file: Annotated[Path, typer.Argument(help="CSV (CP949/EUC-KR or UTF-8) or GeoJSON file")],
+    strict: Annotated[bool, typer.Option(help="import nothing if any row is unusable")] = False,
+    dry_run: Annotated[bool, typer.Option(help="report only; write nothing")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Import the national CCTV standard data (전국CCTV표준데이터), any of its layouts."""
+    from argus.registry.importer import StandardDataImport
+    from argus.registry.stdimport import parse_file
+
+    if not file.is_file():
+        raise ArgusError(f"{file}: no such file")
+    settings = _settings()
+    show = not as_json and err.is_terminal
+    with _progress(show) as progress:
+        task = progress.add_task("reading", total=None)
+        parsed = parse_file(file, progress=lambda n: progress.update(task, completed=n))
+        progress.update(task, total=parsed.total_rows, completed=parsed.total_rows)
+        write = progress.add_task("writing", total=sum(r.count for r in parsed.rows))
+        with _engine(settings) as engine:
+            ensure_schema(engine)
+            sessions = make_sessionmaker(engine)
+            job = StandardDataImport(parsed)
+            with sessions() as session:  # one transaction: all of the file or nothing
+                summary = job.run(
+                    session,
+                    strict=strict,
+                    progress=lambda n: progress.update(write, completed=n),
+                )
+                if dry_run:
+                    session.rollback()
+                else:
+                    session.commit()
+            summary.dry_run = dry_run
+            summary.written = not dry_run
+    if as_json:
+        _print_json(summary.as_json())
+        return
+    _print_import(summary.as_json())
+
+
+def _print_import(summary: dict[str, Any]) -> None:
+    head = "dry run, nothing written: " if summary["dry_run"] else ""
+    out.print(
+        f"{head}{summary['file']} ({summary['layout']}, {summary['format']}, "
+        f"{summary['encoding']}): {summary['rows']} rows, {summary['imported']} usable, "
+        f"{len({r['line'] for r in summary['rejected']})} rejected; {summary['sites']} sites, "
+        f"{summary['cameras']} cameras, {len(summary['agencies'])} agencies"
+    )
+    out.print(
+        "cameras created {c}, updated {u}, unchanged {n}; sites created {s}".format(
+            c=summary["created"].get("cameras", 0),
+            u=summary["updated"].get("cameras", 0),
+            n=summary["unchanged"].get("cameras", 0),
+            s=summary["created"].get("sites", 0),
+        )
+    )
+    for kind in ("rejected", "warnings"):
+        items = summary[kind]
+        if not items:
+            continue
+        out.print(f"{kind} ({len(items)}):")
+        for item in items[:50]:
+            column = f" [{item['column']}]" if item["column"] else ""
+            out.print(f"  line {item['line']}{column}: {item['reason']}", markup=False)
+        if len(items) > 50:
+            out.print(f"  … and {len(items) - 50} more (use --json for all)")
+
+
+@contextmanager
+def _progress(show: bool) -> Iterator[Progress]:
+    progress = Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TimeElapsedColumn(),
+        console=err,
+        disable=not show,
+        transient=True,
+    )
+    with progress:
+        yield progress
+
+
+# -- scenario ----------------------------------------------------------------------------
+
+
+@scenario_app.command("gwangju")
+def scenario_gwangju(
+    seed: Annotated[int, typer.Option(help="seed of the generated parts")] = 2026,
+    data: Annotated[
+        Path | None,
+        typer.Option(help="the shared public data folder (default: ../shared/data)"),
+    ] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+) -> None:
+    """Build the Gwangju reference deployment (real sites, generated district cameras)."""
+    from argus.scenario import plan_gwangju
+    from argus.scenario.writer import find_data_dir, write_plan
+
+    settings = _settings()
+    data_dir = find_data_dir(data)
+    plan = plan_gwangju(data_dir, seed=seed)
+    with _engine(settings) as engine:
+        ensure_schema(engine)
+        with transaction(make_sessionmaker(engine)) as session:
+            result = write_plan(session, plan, settings)
+    if as_json:
+        _print_json(result)
+        return
+    out.print(
+        f"Gwangju scenario (seed {seed}): {result['agencies']} agencies, {result['sites']} sites, "
+        f"{result['cameras']} cameras; created {result['created']['cameras']} cameras, "
+        f"{result['created']['sites']} sites"
+    )
+
+
+# -- cameras -----------------------------------------------------------------------------
+
+
+def _registry(engine: Engine, settings: Settings) -> Any:
+    from argus.registry.service import Registry
+    from argus.secretbox import load_secret_box
+
+    return Registry(make_sessionmaker(engine), load_secret_box(settings))
+
+
+@cameras_app.command("list")
+def cameras_list(
+    agency_id: Annotated[int | None, typer.Option("--agency", help="owner agency id")] = None,
+    district: Annotated[str | None, typer.Option(help="동구, or 광주광역시 동구")] = None,
+    purpose: Annotated[Purpose | None, typer.Option(help="standard purpose")] = None,
+    camera_type: Annotated[CameraType | None, typer.Option("--type")] = None,
+    bbox: Annotated[str | None, typer.Option(help="min_lon,min_lat,max_lon,max_lat")] = None,
+    near: Annotated[str | None, typer.Option(help="lat,lon")] = None,
+    radius: Annotated[float, typer.Option(help="metres around --near")] = 500.0,
+    q: Annotated[str | None, typer.Option(help="text in name or address")] = None,
+    limit: Annotated[int, typer.Option(help="rows in the table (not with --json)")] = 50,
+    as_json: Annotated[bool, typer.Option("--json", help="every match as JSON Lines")] = False,
+) -> None:
+    """List cameras (a table of the first --limit, or every match with --json)."""
+    query = CameraQuery(
+        agency_id=agency_id,
+        district=district,
+        purpose=purpose,
+        camera_type=camera_type,
+        bbox=parse_bbox(bbox) if bbox else None,
+        near=parse_point(near) if near else None,
+        radius_m=radius,
+        q=q,
+    )
+    settings = _settings()
+    with _engine(settings) as engine:
+        ensure_schema(engine)
+        registry = _registry(engine, settings)
+        if as_json:
+            for camera in registry.iter_cameras(query):
+                sys.stdout.write(camera.model_dump_json() + "\n")
+            return
+        sort = ("distance", False) if near else ("id", False)
+        page = registry.list_cameras(query, sort, limit=limit)
+    table = Table(
+        title=f"{page.total} camera(s)" + (f", first {limit}" if page.total > limit else "")
+    )
+    for column in ("id", "owner", "district", "purpose", "type", "address", "distance m"):
+        table.add_column(column)
+    for cam in page.items:
+        table.add_row(
+            str(cam.id),
+            cam.owner_name,
+            cam.district or "",
+            cam.purpose.value,
+            cam.camera_type.value,
+            cam.lot_address or cam.road_address or "",
+            "" if cam.distance_m is None else f"{cam.distance_m:.0f}",
+        )
+    out.print(table)
+
+
+@cameras_app.command("show")
+def cameras_show(
+    camera_id: Annotated[int, typer.Argument(help="camera id")],
+    as_json: Annotated[bool, typer.Option("--json")] = False,
+) -> None:
+    """Show one camera."""
+    settings = _settings()
+    with _engine(settings) as engine:
+        ensure_schema(engine)
+        camera = _registry(engine, settings).get_camera(camera_id)
+    if as_json:
+        sys.stdout.write(camera.model_dump_json() + "\n")
+        return
+    for key, value in camera.model_dump().items():
+        out.print(f"[bold]{key}[/bold]: {value}", highlight=False)
+
+
+def main() -> None:
+    try:
+        app()
+    except ArgusError as exc:
+        sys.stderr.write(f"argus: {exc}\n")
+        sys.exit(2)
+    except OperationalError as exc:
+        sys.stderr.write(f"argus: database error: {exc.orig}\n")
+        sys.exit(2)
+
+
+if __name__ == "__main__":
+    main()
