@@ -24,27 +24,9 @@ from pathlib import Path
 from argus.db import make_engine, make_sessionmaker, upgrade
 from argus.registry.importer import StandardDataImport
 from argus.registry.stdimport import parse_file
+from argus.registry.stdimport.columns import STD_18
 
-HEADER = [
-    "개방자치단체코드",
-    "관리번호",
-    "관리기관명",
-    "소재지도로명주소",
-    "소재지지번주소",
-    "설치목적구분",
-    "카메라대수",
-    "카메라화소수",
-    "촬영방면정보",
-    "보관일수",
-    "설치연월",
-    "관리기관전화번호",
-    "WGS84위도",
-    "WGS84경도",
-    "데이터기준일자",
-    "데이터갱신구분",
-    "데이터갱신시점",
-    "최종수정시점",
-]
+HEADER = list(STD_18)
 # (시도, a district, a centre point) — public geography, rounded
 PLACES = [
     ("서울특별시", "종로구", 37.573, 126.979),

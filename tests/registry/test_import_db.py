@@ -18,27 +18,7 @@ from argus.db import make_sessionmaker
 from argus.registry.importer import StandardDataImport, StrictImportError
 from argus.registry.models import Agency, Camera, Site
 from argus.registry.stdimport import parse_bytes, parse_file
-
-HEADER_18 = [
-    "개방자치단체코드",
-    "관리번호",
-    "관리기관명",
-    "소재지도로명주소",
-    "소재지지번주소",
-    "설치목적구분",
-    "카메라대수",
-    "카메라화소수",
-    "촬영방면정보",
-    "보관일수",
-    "설치연월",
-    "관리기관전화번호",
-    "WGS84위도",
-    "WGS84경도",
-    "데이터기준일자",
-    "데이터갱신구분",
-    "데이터갱신시점",
-    "최종수정시점",
-]
+from tests.stdlayouts import STD_18 as HEADER_18
 
 
 def row18(
@@ -115,7 +95,7 @@ def test_seoul_old_layout_lands_with_per_agency_counts(engine: Engine, shared_da
         )
         assert stored == dict(expected)
         assert counts(session)[2] == summary.cameras == sum(expected.values())
-        assert counts(session)[1] == summary.sites
+        assert counts(session)[1] == summary.sites == _seoul_sites_by_hand(shared_data, parsed)
         # a site's cameras keep their own installation years
         years = session.execute(
             select(Camera.site_id, func.count(func.distinct(Camera.installed_year)))
@@ -126,6 +106,21 @@ def test_seoul_old_layout_lands_with_per_agency_counts(engine: Engine, shared_da
     again = do_import_parsed(engine, parsed)
     assert again["created"] == {"agencies": 0, "sites": 0, "cameras": 0}
     assert again["updated"] == {"cameras": 0}
+
+
+def _seoul_sites_by_hand(shared_data: Path, parsed: Any) -> int:
+    """Distinct (provider, coordinates, address) among the usable rows, read with csv alone."""
+    path = shared_data / "seoul-cctv-std-2020" / "CCTV_서울.csv"
+    rejected = {issue.line for issue in parsed.rejected}
+    sites = set()
+    with path.open(encoding="cp949", newline="") as handle:
+        for line, row in enumerate(csv.DictReader(handle), start=2):
+            if line in rejected:
+                continue
+            address = " ".join((row["소재지지번주소"] or row["소재지도로명주소"]).split())
+            sites.add((row["제공기관명"], float(row["위도"]), float(row["경도"]), address))
+    assert len(sites) == 5726
+    return len(sites)
 
 
 def do_import_parsed(engine: Engine, parsed: object) -> dict[str, Any]:

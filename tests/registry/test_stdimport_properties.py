@@ -14,27 +14,8 @@ from hypothesis import strategies as st
 from argus.registry.stdimport import ImportFormatError, ParsedFile, parse_bytes
 from argus.registry.stdimport.areas import GWANGJU_DISTRICT_AREAS, SIDO_AREAS
 from argus.registry.vocab import Purpose
+from tests.stdlayouts import STD_18
 
-STD_18 = [
-    "개방자치단체코드",
-    "관리번호",
-    "관리기관명",
-    "소재지도로명주소",
-    "소재지지번주소",
-    "설치목적구분",
-    "카메라대수",
-    "카메라화소수",
-    "촬영방면정보",
-    "보관일수",
-    "설치연월",
-    "관리기관전화번호",
-    "WGS84위도",
-    "WGS84경도",
-    "데이터기준일자",
-    "데이터갱신구분",
-    "데이터갱신시점",
-    "최종수정시점",
-]
 LINE_BREAK = re.compile(r"\r\n|\r|\n")  # what ends a line for the csv module
 ENCODINGS = ("utf-8", "utf-8-sig", "cp949")
 SETTINGS = settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])

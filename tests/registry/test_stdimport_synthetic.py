@@ -14,27 +14,8 @@ import pytest
 from argus.errors import ArgusError
 from argus.registry.stdimport import ImportFormatError, ParsedFile, StdRow, parse_bytes, parse_file
 from argus.registry.vocab import AgencyKind, Purpose
+from tests.stdlayouts import STD_18
 
-STD_18 = [
-    "개방자치단체코드",
-    "관리번호",
-    "관리기관명",
-    "소재지도로명주소",
-    "소재지지번주소",
-    "설치목적구분",
-    "카메라대수",
-    "카메라화소수",
-    "촬영방면정보",
-    "보관일수",
-    "설치연월",
-    "관리기관전화번호",
-    "WGS84위도",
-    "WGS84경도",
-    "데이터기준일자",
-    "데이터갱신구분",
-    "데이터갱신시점",
-    "최종수정시점",
-]
 NUMBERED = [
     "번호",
     "관리기관명",
@@ -239,7 +220,7 @@ def test_other_layout_with_only_required_columns():
         ("15-Jan", 2015, 1, True),
         ("Jan-15", 2015, 1, True),
         ("99-Dec", 1999, 12, True),
-        ("201501", 2015, 1, True),
+        ("201501", 2015, 1, False),  # YYYYMM is the current layout's own form
         ("2015.1", 2015, 1, True),
         ("2015. 01.", 2015, 1, True),
         ("2015/01", 2015, 1, True),

@@ -106,6 +106,7 @@ def test_installed(text: str, year: int, month: int | None):
 
 def test_installed_warnings():
     assert read_installed("2015-01", "설치연월", False) == (2015, 1, None)
+    assert read_installed("201501", "설치연월", False) == (2015, 1, None)
     assert read_installed("2015", "설치연도", True) == (2015, None, None)
     assert (
         read_installed("2015", "설치연월", False)[2] == "설치연월 '2015' read as 2015 (a year only)"

@@ -183,8 +183,8 @@ def _year_month(text: str) -> tuple[int, int | None, str | None] | None:
         return int(match.group(1)), int(match.group(2)), "a year and month"
     if match := _YM_KOREAN.fullmatch(text):
         return int(match.group(1)), int(match.group(2)), "a year and month"
-    if match := _YM_COMPACT.fullmatch(text):
-        return int(match.group(1)), int(match.group(2)), "a year and month"
+    if match := _YM_COMPACT.fullmatch(text):  # YYYYMM: how the current national layout writes it
+        return int(match.group(1)), int(match.group(2)), None
     if (match := _YMD.fullmatch(text)) or (match := _YMD_COMPACT.fullmatch(text)):
         return int(match.group(1)), int(match.group(2)), "a full date"
     if match := _YY_MON.fullmatch(text):
