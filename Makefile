@@ -38,8 +38,8 @@ demo: $(STAMP)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus serve
 
 lint: $(STAMP)
-	$(BIN)/ruff check src tests bench
-	$(BIN)/ruff format --check src tests bench
+	$(BIN)/ruff check src tests bench tools
+	$(BIN)/ruff format --check src tests bench tools
 
 typecheck: $(STAMP)
 	$(BIN)/mypy
@@ -52,6 +52,8 @@ test: lint typecheck unit
 bench: $(STAMP)
 	$(BIN)/python bench/spatial.py
 	$(BIN)/python bench/import_std.py
+	$(BIN)/python bench/authorize.py
+	$(BIN)/python bench/audit.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine
 
-import argus.registry.models  # noqa: F401
+import argus.models  # noqa: F401
 from argus.db import Base, current_revision, make_engine
 from argus.schema import SchemaOutdatedError, ensure_schema, head_revision, upgrade_schema
 

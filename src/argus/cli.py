@@ -16,12 +16,15 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
+from argus.audit import cli as audit_cli
 from argus.config import Settings, load_settings
 from argus.db import make_engine, make_sessionmaker, transaction
 from argus.errors import ArgusError
+from argus.identity import cli as users_cli
 from argus.registry.query import CameraQuery, parse_bbox, parse_point
 from argus.registry.vocab import CameraType, Purpose
 from argus.schema import ensure_schema, upgrade_schema
+from argus.sharing import cli as agreements_cli
 
 app = typer.Typer(
     help="Argus: share the CCTV cameras agencies already own, purpose-bound and audited.",
@@ -37,6 +40,9 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(cameras_app, name="cameras")
+app.add_typer(users_cli.app, name="users", help="User accounts of the agencies.")
+app.add_typer(agreements_cli.app, name="agreements", help="Sharing agreements between agencies.")
+app.add_typer(audit_cli.app, name="audit", help="The audit log and the PIPA ledger.")
 
 out = Console()
 err = Console(stderr=True)

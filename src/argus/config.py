@@ -37,6 +37,19 @@ class Settings(BaseSettings):
         description="Fernet key (url-safe base64, 32 bytes) that encrypts camera credentials; "
         "default: a key file created in data_dir",
     )
+    audit_signing_key: str | None = Field(
+        default=None,
+        description="Ed25519 private key that signs audit checkpoints (PEM, or the 32-byte seed "
+        "in base64); default: a key file audit-signing.key created in data_dir",
+    )
+    audit_checkpoint_every: int = Field(
+        default=1000, ge=1, description="sign an audit checkpoint every this many entries"
+    )
+    cookie_secure: bool | None = Field(
+        default=None,
+        description="Secure flag of the session cookie; default: set when the request came "
+        "over https (so it stays off for http on 127.0.0.1)",
+    )
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8554, ge=1, le=65535)
 

@@ -9,6 +9,18 @@ class ArgusError(Exception):
     status_code = 400
 
 
+class NotSignedInError(ArgusError):
+    """No valid session, bearer token or API key came with the request."""
+
+    status_code = 401
+
+
+class ForbiddenError(ArgusError):
+    """The caller is known but may not do this; the message says what would be needed."""
+
+    status_code = 403
+
+
 class NotFoundError(ArgusError):
     status_code = 404
 

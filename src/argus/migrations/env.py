@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from alembic import context
 
-import argus.registry.models  # noqa: F401  (registers the tables)
+import argus.models  # noqa: F401  (registers every table)
 from argus.db import Base
 
 connection = context.config.attributes.get("connection")

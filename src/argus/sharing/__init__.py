@@ -1,0 +1,1 @@
+"""Sharing between agencies: agreements, the authorize decision, grants and stream tokens."""
