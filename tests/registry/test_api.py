@@ -5,9 +5,22 @@ from __future__ import annotations
 import math
 from typing import Any
 
+import pytest
 from fastapi.testclient import TestClient
 
+from argus.identity.deps import current_principal
+from argus.identity.principal import Principal, Role
+
 GWANGJU_CITY_HALL = (35.1601, 126.8514)
+
+
+@pytest.fixture(autouse=True)
+def _signed_in_as_system_admin(client: TestClient) -> None:
+    """These tests are about the registry's behaviour; who may call it is tested elsewhere."""
+    admin = Principal(
+        user_id=1, username="admin", agency_id=1, roles=frozenset({Role.SYSTEM_ADMIN})
+    )
+    client.app.dependency_overrides[current_principal] = lambda: admin  # type: ignore[attr-defined]
 
 
 def _agency(client: TestClient, name: str, kind: str = "district", **extra: Any) -> dict[str, Any]:

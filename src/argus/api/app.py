@@ -10,12 +10,17 @@ from fastapi.responses import JSONResponse
 from sqlalchemy import Engine
 
 from argus import __version__
+from argus.api.services import build_services
+from argus.audit.routes import router as audit_router
 from argus.config import Settings
 from argus.db import make_engine, make_sessionmaker
 from argus.errors import ArgusError, FieldError
+from argus.identity.routes import router as identity_router
 from argus.registry.routes import router as registry_router
 from argus.registry.service import Registry
 from argus.secretbox import load_secret_box
+from argus.sharing.access_routes import router as access_router
+from argus.sharing.routes import router as sharing_router
 
 
 def _validation_message(errors: list[Any]) -> str:
@@ -40,6 +45,9 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
 async def _on_argus_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ArgusError)
     content: dict[str, Any] = {"message": str(exc)}
+    code = getattr(exc, "code", None)
+    if isinstance(code, str):
+        content["code"] = code
     if isinstance(exc, FieldError):
         content["detail"] = [
             {"loc": [exc.location, exc.field], "msg": exc.message, "type": "value_error"}
@@ -50,18 +58,28 @@ async def _on_argus_error(_request: Request, exc: Exception) -> JSONResponse:
 def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
     """The API over ``settings``' database (or ``engine``), with the schema already upgraded."""
     engine = engine or make_engine(settings.db_url)
-    registry = Registry(make_sessionmaker(engine), load_secret_box(settings))
+    sessions = make_sessionmaker(engine)
     app = FastAPI(
         title="Argus",
         version=__version__,
-        description="Share the CCTV cameras agencies already own: registry API.",
+        description="Share the CCTV cameras agencies already own: purpose-bound and audited.",
     )
+    services = build_services(settings, engine)
     app.state.settings = settings
     app.state.engine = engine
-    app.state.registry = registry
+    app.state.registry = Registry(sessions, load_secret_box(settings))
+    app.state.identity = services.identity
+    app.state.sharing = services.sharing
+    app.state.access = services.access
+    app.state.bus = services.bus
+    app.state.audit = services.audit
     app.add_exception_handler(RequestValidationError, _on_validation_error)
     app.add_exception_handler(ArgusError, _on_argus_error)
+    app.include_router(identity_router)
     app.include_router(registry_router)
+    app.include_router(sharing_router)
+    app.include_router(access_router)
+    app.include_router(audit_router)
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, str]:

@@ -6,6 +6,8 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
+from argus.identity.deps import current_principal
+from argus.identity.principal import Principal
 from argus.registry.query import CameraQuery, parse_bbox, parse_point, parse_sort
 from argus.registry.schemas import (
     AgencyCreate,
@@ -32,6 +34,7 @@ def get_registry(request: Request) -> Registry:
 
 
 RegistryDep = Annotated[Registry, Depends(get_registry)]
+PrincipalDep = Annotated[Principal, Depends(current_principal)]
 Limit = Annotated[int, Query(ge=1, le=1000, description="page size")]
 Offset = Annotated[int, Query(ge=0, description="items to skip")]
 
@@ -75,30 +78,34 @@ CameraQueryDep = Annotated[CameraQuery, Depends(camera_query)]
 
 
 @router.get("/agencies", response_model=list[AgencyOut], tags=["registry"])
-def list_agencies(registry: RegistryDep, kind: AgencyKind | None = None) -> list[AgencyOut]:
+def list_agencies(
+    registry: RegistryDep, principal: PrincipalDep, kind: AgencyKind | None = None
+) -> list[AgencyOut]:
     return registry.list_agencies(kind.value if kind else None)
 
 
 @router.post(
     "/agencies", response_model=AgencyOut, status_code=status.HTTP_201_CREATED, tags=["registry"]
 )
-def create_agency(registry: RegistryDep, body: AgencyCreate) -> AgencyOut:
-    return registry.create_agency(body)
+def create_agency(registry: RegistryDep, principal: PrincipalDep, body: AgencyCreate) -> AgencyOut:
+    return registry.create_agency(body, principal)
 
 
 @router.get("/agencies/{agency_id}", response_model=AgencyOut, tags=["registry"])
-def get_agency(registry: RegistryDep, agency_id: int) -> AgencyOut:
+def get_agency(registry: RegistryDep, principal: PrincipalDep, agency_id: int) -> AgencyOut:
     return registry.get_agency(agency_id)
 
 
 @router.patch("/agencies/{agency_id}", response_model=AgencyOut, tags=["registry"])
-def update_agency(registry: RegistryDep, agency_id: int, body: AgencyUpdate) -> AgencyOut:
-    return registry.update_agency(agency_id, body)
+def update_agency(
+    registry: RegistryDep, principal: PrincipalDep, agency_id: int, body: AgencyUpdate
+) -> AgencyOut:
+    return registry.update_agency(agency_id, body, principal)
 
 
 @router.delete("/agencies/{agency_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["registry"])
-def delete_agency(registry: RegistryDep, agency_id: int) -> Response:
-    registry.delete_agency(agency_id)
+def delete_agency(registry: RegistryDep, principal: PrincipalDep, agency_id: int) -> Response:
+    registry.delete_agency(agency_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -107,7 +114,11 @@ def delete_agency(registry: RegistryDep, agency_id: int) -> Response:
 
 @router.get("/sites", response_model=Page[SiteOut], tags=["registry"])
 def list_sites(
-    registry: RegistryDep, agency_id: int | None = None, limit: Limit = 100, offset: Offset = 0
+    registry: RegistryDep,
+    principal: PrincipalDep,
+    agency_id: int | None = None,
+    limit: Limit = 100,
+    offset: Offset = 0,
 ) -> Page[SiteOut]:
     return registry.list_sites(agency_id, limit, offset)
 
@@ -115,23 +126,25 @@ def list_sites(
 @router.post(
     "/sites", response_model=SiteOut, status_code=status.HTTP_201_CREATED, tags=["registry"]
 )
-def create_site(registry: RegistryDep, body: SiteCreate) -> SiteOut:
-    return registry.create_site(body)
+def create_site(registry: RegistryDep, principal: PrincipalDep, body: SiteCreate) -> SiteOut:
+    return registry.create_site(body, principal)
 
 
 @router.get("/sites/{site_id}", response_model=SiteOut, tags=["registry"])
-def get_site(registry: RegistryDep, site_id: int) -> SiteOut:
+def get_site(registry: RegistryDep, principal: PrincipalDep, site_id: int) -> SiteOut:
     return registry.get_site(site_id)
 
 
 @router.patch("/sites/{site_id}", response_model=SiteOut, tags=["registry"])
-def update_site(registry: RegistryDep, site_id: int, body: SiteUpdate) -> SiteOut:
-    return registry.update_site(site_id, body)
+def update_site(
+    registry: RegistryDep, principal: PrincipalDep, site_id: int, body: SiteUpdate
+) -> SiteOut:
+    return registry.update_site(site_id, body, principal)
 
 
 @router.delete("/sites/{site_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["registry"])
-def delete_site(registry: RegistryDep, site_id: int) -> Response:
-    registry.delete_site(site_id)
+def delete_site(registry: RegistryDep, principal: PrincipalDep, site_id: int) -> Response:
+    registry.delete_site(site_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
 
 
@@ -141,6 +154,7 @@ def delete_site(registry: RegistryDep, site_id: int) -> Response:
 @router.get("/cameras", response_model=Page[CameraOut], tags=["registry"])
 def list_cameras(
     registry: RegistryDep,
+    principal: PrincipalDep,
     query: CameraQueryDep,
     sort: Annotated[
         str | None,
@@ -157,7 +171,9 @@ def list_cameras(
 
 
 @router.get("/cameras.geojson", tags=["registry"], response_model=None)
-def cameras_geojson(registry: RegistryDep, query: CameraQueryDep) -> dict[str, Any]:
+def cameras_geojson(
+    registry: RegistryDep, principal: PrincipalDep, query: CameraQueryDep
+) -> dict[str, Any]:
     """Every matching camera as a GeoJSON FeatureCollection (RFC 7946, unpaged)."""
     features = [
         {
@@ -176,6 +192,7 @@ def cameras_geojson(registry: RegistryDep, query: CameraQueryDep) -> dict[str, A
 @router.get("/cameras/nearest", response_model=list[NearbyCamera], tags=["registry"])
 def nearest_cameras(
     registry: RegistryDep,
+    principal: PrincipalDep,
     lat: Annotated[float, Query(ge=-90, le=90)],
     lon: Annotated[float, Query(ge=-180, le=180)],
     k: Annotated[int, Query(ge=1, le=1000)] = 10,
@@ -189,21 +206,23 @@ def nearest_cameras(
 @router.post(
     "/cameras", response_model=CameraOut, status_code=status.HTTP_201_CREATED, tags=["registry"]
 )
-def create_camera(registry: RegistryDep, body: CameraCreate) -> CameraOut:
-    return registry.create_camera(body)
+def create_camera(registry: RegistryDep, principal: PrincipalDep, body: CameraCreate) -> CameraOut:
+    return registry.create_camera(body, principal)
 
 
 @router.get("/cameras/{camera_id}", response_model=CameraOut, tags=["registry"])
-def get_camera(registry: RegistryDep, camera_id: int) -> CameraOut:
+def get_camera(registry: RegistryDep, principal: PrincipalDep, camera_id: int) -> CameraOut:
     return registry.get_camera(camera_id)
 
 
 @router.patch("/cameras/{camera_id}", response_model=CameraOut, tags=["registry"])
-def update_camera(registry: RegistryDep, camera_id: int, body: CameraUpdate) -> CameraOut:
-    return registry.update_camera(camera_id, body)
+def update_camera(
+    registry: RegistryDep, principal: PrincipalDep, camera_id: int, body: CameraUpdate
+) -> CameraOut:
+    return registry.update_camera(camera_id, body, principal)
 
 
 @router.delete("/cameras/{camera_id}", status_code=status.HTTP_204_NO_CONTENT, tags=["registry"])
-def delete_camera(registry: RegistryDep, camera_id: int) -> Response:
-    registry.delete_camera(camera_id)
+def delete_camera(registry: RegistryDep, principal: PrincipalDep, camera_id: int) -> Response:
+    registry.delete_camera(camera_id, principal)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

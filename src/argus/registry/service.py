@@ -17,6 +17,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from argus.db import transaction
 from argus.errors import ConflictError, FieldError, NotFoundError
+from argus.identity.principal import Principal
+from argus.registry.access import ensure_owner_admin, ensure_system_admin
 from argus.registry.models import Agency, Camera, RegistryRevision, Site
 from argus.registry.query import CameraQuery
 from argus.registry.schemas import (
@@ -181,7 +183,9 @@ class Registry:
         with self.sessions() as session:
             return AgencyOut.model_validate(_agency(session, agency_id))
 
-    def create_agency(self, data: AgencyCreate) -> AgencyOut:
+    def create_agency(self, data: AgencyCreate, actor: Principal | None = None) -> AgencyOut:
+        if actor is not None:
+            ensure_system_admin(actor, "create agencies")
         with transaction(self.sessions) as session:
             _unique_agency_name(session, data.name)
             if data.parent_id is not None:
@@ -192,8 +196,14 @@ class Registry:
             bump_revision(session)
             return AgencyOut.model_validate(agency)
 
-    def update_agency(self, agency_id: int, data: AgencyUpdate) -> AgencyOut:
+    def update_agency(
+        self, agency_id: int, data: AgencyUpdate, actor: Principal | None = None
+    ) -> AgencyOut:
         changes = data.model_dump(exclude_unset=True)
+        if actor is not None:
+            if {"name", "kind", "parent_id"} & changes.keys():
+                ensure_system_admin(actor, "rename an agency or change its kind or parent")
+            ensure_owner_admin(actor, agency_id, "change this agency")
         with transaction(self.sessions) as session:
             agency = _agency(session, agency_id)
             if "name" in changes and changes["name"] != agency.name:
@@ -206,7 +216,9 @@ class Registry:
             bump_revision(session)
             return AgencyOut.model_validate(agency)
 
-    def delete_agency(self, agency_id: int) -> None:
+    def delete_agency(self, agency_id: int, actor: Principal | None = None) -> None:
+        if actor is not None:
+            ensure_system_admin(actor, "delete agencies")
         with transaction(self.sessions) as session:
             agency = _agency(session, agency_id)
             owned = session.scalar(select(func.count()).where(Site.owner_id == agency_id)) or 0
@@ -238,7 +250,9 @@ class Registry:
         with self.sessions() as session:
             return SiteOut.model_validate(_site(session, site_id))
 
-    def create_site(self, data: SiteCreate) -> SiteOut:
+    def create_site(self, data: SiteCreate, actor: Principal | None = None) -> SiteOut:
+        if actor is not None:
+            ensure_owner_admin(actor, data.owner_id, "add sites for this agency")
         with transaction(self.sessions) as session:
             _agency(session, data.owner_id, field="owner_id")
             site = Site(**data.model_dump())
@@ -247,13 +261,19 @@ class Registry:
             bump_revision(session)
             return SiteOut.model_validate(site)
 
-    def update_site(self, site_id: int, data: SiteUpdate) -> SiteOut:
+    def update_site(
+        self, site_id: int, data: SiteUpdate, actor: Principal | None = None
+    ) -> SiteOut:
         changes = data.model_dump(exclude_unset=True)
         for key in ("lat", "lon", "owner_id"):
             if key in changes and changes[key] is None:
                 raise FieldError(key, "must not be null", location="body")
         with transaction(self.sessions) as session:
             site = _site(session, site_id)
+            if actor is not None:
+                ensure_owner_admin(actor, site.owner_id, "change this site")
+                if changes.get("owner_id", site.owner_id) != site.owner_id:
+                    ensure_system_admin(actor, "hand a site to another agency")
             if "owner_id" in changes:
                 _agency(session, changes["owner_id"], field="owner_id")
             old = (site.lat, site.lon)
@@ -272,9 +292,11 @@ class Registry:
         self._after_change(revision, moved=moved)
         return out
 
-    def delete_site(self, site_id: int) -> None:
+    def delete_site(self, site_id: int, actor: Principal | None = None) -> None:
         with transaction(self.sessions) as session:
             site = _site(session, site_id)
+            if actor is not None:
+                ensure_owner_admin(actor, site.owner_id, "delete this site")
             cameras = session.scalar(select(func.count()).where(Camera.site_id == site_id))
             if cameras:
                 raise ConflictError(
@@ -300,13 +322,16 @@ class Registry:
                 raise NotFoundError(f"camera {camera_id} does not exist")
             return None if camera.credentials_enc is None else self.box.open(camera.credentials_enc)
 
-    def create_camera(self, data: CameraCreate) -> CameraOut:
+    def create_camera(self, data: CameraCreate, actor: Principal | None = None) -> CameraOut:
         values = data.model_dump(exclude_none=True)
         credentials = values.pop("credentials", None)
         with transaction(self.sessions) as session:
             site = _site(session, data.site_id, field="site_id")
             owner_id = values.pop("owner_id", site.owner_id)
             owner = _agency(session, owner_id, field="owner_id")
+            if actor is not None:
+                ensure_owner_admin(actor, site.owner_id, "add cameras at this site")
+                ensure_owner_admin(actor, owner.id, "add cameras for this agency")
             values.setdefault("lat", site.lat)
             values.setdefault("lon", site.lon)
             camera = Camera(**values, owner_id=owner.id)
@@ -319,7 +344,9 @@ class Registry:
         self._after_change(revision, moved=[(out.id, out.lat, out.lon)])
         return out
 
-    def update_camera(self, camera_id: int, data: CameraUpdate) -> CameraOut:
+    def update_camera(
+        self, camera_id: int, data: CameraUpdate, actor: Principal | None = None
+    ) -> CameraOut:
         changes = data.model_dump(exclude_unset=True)
         for key in ("lat", "lon", "site_id", "owner_id", "purpose", "camera_type", "enabled"):
             if key in changes and changes[key] is None:
@@ -328,6 +355,10 @@ class Registry:
             camera = session.get(Camera, camera_id)
             if camera is None:
                 raise NotFoundError(f"camera {camera_id} does not exist")
+            if actor is not None:
+                ensure_owner_admin(actor, camera.owner_id, "change this camera")
+                if changes.get("owner_id", camera.owner_id) != camera.owner_id:
+                    ensure_system_admin(actor, "hand a camera to another agency")
             if "site_id" in changes:
                 _site(session, changes["site_id"], field="site_id")
             if "owner_id" in changes:
@@ -349,11 +380,13 @@ class Registry:
         self._after_change(revision, moved=[(out.id, out.lat, out.lon)])
         return out
 
-    def delete_camera(self, camera_id: int) -> None:
+    def delete_camera(self, camera_id: int, actor: Principal | None = None) -> None:
         with transaction(self.sessions) as session:
             camera = session.get(Camera, camera_id)
             if camera is None:
                 raise NotFoundError(f"camera {camera_id} does not exist")
+            if actor is not None:
+                ensure_owner_admin(actor, camera.owner_id, "delete this camera")
             session.delete(camera)
             revision = bump_revision(session)
         self._after_change(revision, removed=[camera_id])
