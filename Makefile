@@ -34,7 +34,7 @@ apt:
 
 demo: $(STAMP)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus db upgrade
-	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju --demo-accounts
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus serve
 
 lint: $(STAMP)

@@ -8,6 +8,9 @@ import sys
 from pathlib import Path
 
 import pytest
+from fastapi.testclient import TestClient
+
+from argus.scenario.accounts import DEMO_PASSWORD
 
 ARGUS = [sys.executable, "-m", "argus.cli"]
 
@@ -70,3 +73,21 @@ def test_import_then_list_and_show(cli_env: dict[str, str], shared_data: Path) -
     assert near and all(json.loads(line)["distance_m"] <= 50 for line in near)
     table = run(cli_env, "cameras", "list", "--district", "동구", "--limit", "5").stdout
     assert f"{summary['cameras']} camera(s)" in table
+
+
+@pytest.mark.slow
+def test_demo_scenario_accounts_sign_in(
+    cli_env: dict[str, str], shared_data: Path, client: TestClient
+) -> None:
+    env = {**cli_env, "ARGUS_REFERENCE_DATA": str(shared_data)}
+    first = json.loads(run(env, "scenario", "gwangju", "--demo-accounts", "--json").stdout)
+    assert first["created"]["cameras"] == 8484
+    assert "bukgu-admin" in first["demo_accounts"] and "police-112" in first["demo_accounts"]
+    again = json.loads(run(env, "scenario", "gwangju", "--demo-accounts", "--json").stdout)
+    assert again["created"]["cameras"] == 0 and again["demo_accounts"] == []
+    signed = client.post(
+        "/api/auth/login", json={"username": "bukgu-admin", "password": DEMO_PASSWORD}
+    )
+    assert signed.status_code == 200, signed.text
+    me = client.get("/api/auth/me").json()["user"]
+    assert me["agency_name"] == "광주광역시 북구" and me["roles"] == ["agency_admin"]

@@ -196,6 +196,9 @@ def scenario_gwangju(
         typer.Option(help="the shared public data folder (default: ../shared/data)"),
     ] = None,
     as_json: Annotated[bool, typer.Option("--json", help="print the summary as JSON")] = False,
+    demo_accounts: Annotated[
+        bool, typer.Option(help="also create the demo sign-in accounts (see the README)")
+    ] = False,
 ) -> None:
     """Build the Gwangju reference deployment (real sites, generated district cameras)."""
     from argus.scenario import plan_gwangju
@@ -208,6 +211,16 @@ def scenario_gwangju(
         ensure_schema(engine)
         with transaction(make_sessionmaker(engine)) as session:
             result = write_plan(session, plan, settings)
+        if demo_accounts:
+            from argus.scenario.accounts import DEMO_PASSWORD, create_demo_accounts
+
+            result["demo_accounts"] = create_demo_accounts(engine)
+            if result["demo_accounts"] and not as_json:
+                err.print(
+                    f"demo accounts created: {', '.join(result['demo_accounts'])} "
+                    f"(password {DEMO_PASSWORD}; for a demo on 127.0.0.1 only)",
+                    markup=False,
+                )
     if as_json:
         _print_json(result)
         return

@@ -7,26 +7,31 @@ class ArgusError(Exception):
     """A problem with the user's input or request, explained in one sentence."""
 
     status_code = 400
+    code = "bad_request"
 
 
 class NotSignedInError(ArgusError):
     """No valid session, bearer token or API key came with the request."""
 
     status_code = 401
+    code = "not_signed_in"
 
 
 class ForbiddenError(ArgusError):
     """The caller is known but may not do this; the message says what would be needed."""
 
     status_code = 403
+    code = "forbidden"
 
 
 class NotFoundError(ArgusError):
     status_code = 404
+    code = "not_found"
 
 
 class ConflictError(ArgusError):
     status_code = 409
+    code = "conflict"
 
 
 class ConfigError(ArgusError):
@@ -37,6 +42,7 @@ class FieldError(ArgusError):
     """One named field of a request is wrong; the API answers 422 naming it."""
 
     status_code = 422
+    code = "invalid_field"
 
     def __init__(self, field: str, message: str, location: str = "query") -> None:
         super().__init__(f"{field}: {message}")

@@ -240,3 +240,41 @@ def test_bad_tokens_are_refused_with_a_code_and_audited(
         ).all()
     assert {json.loads(d.details).get("code") for d in denials} >= {"wrong_camera", code}
     assert all(d.outcome == "deny" for d in denials)
+
+
+@pytest.mark.parametrize(
+    ("change", "field"),
+    [
+        (
+            {"windows": [{"start": "22:00", "end": "02:00"}, {"start": "01:00", "end": "05:00"}]},
+            "windows",
+        ),
+        (
+            {"valid_from": "2027-01-01T00:00:00+09:00", "valid_until": "2026-12-01T00:00:00+09:00"},
+            "valid_until",
+        ),
+        ({"purposes": ["sightseeing"]}, "purposes"),
+    ],
+)
+def test_bad_agreements_get_a_code_are_audited_and_change_nothing(
+    client: TestClient, world: dict[str, Any], engine: Engine, change: dict[str, Any], field: str
+) -> None:
+    admin = bearer(client, "buk-admin")
+    body = {
+        "owner_agency_id": world["buk"],
+        "consumer_agency_id": world["city"],
+        "selector": {"purposes": ["교통단속"]},
+        "purposes": ["crime_prevention"],
+        "capabilities": ["live"],
+        "legal_basis": "개인정보 보호법 제25조",
+        **change,
+    }
+    response = client.post("/api/agreements", json=body, headers=admin)
+    assert response.status_code == 422, response.text
+    assert response.json()["code"] == "invalid_field" and field in response.json()["message"]
+    assert client.get("/api/agreements", headers=admin).json() == []
+    with make_sessionmaker(engine)() as session:
+        refused = session.scalars(
+            select(AuditEntry).where(AuditEntry.action == "agreement.create")
+        ).all()
+    assert [(e.outcome, field in (e.reason or "")) for e in refused] == [("deny", True)]

@@ -38,16 +38,18 @@ async def _on_validation_error(_request: Request, exc: Exception) -> JSONRespons
         {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
     ]
     return JSONResponse(
-        status_code=422, content={"message": _validation_message(errors), "detail": detail}
+        status_code=422,
+        content={
+            "message": _validation_message(errors),
+            "code": "invalid_request",
+            "detail": detail,
+        },
     )
 
 
 async def _on_argus_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ArgusError)
-    content: dict[str, Any] = {"message": str(exc)}
-    code = getattr(exc, "code", None)
-    if isinstance(code, str):
-        content["code"] = code
+    content: dict[str, Any] = {"message": str(exc), "code": exc.code}
     if isinstance(exc, FieldError):
         content["detail"] = [
             {"loc": [exc.location, exc.field], "msg": exc.message, "type": "value_error"}
