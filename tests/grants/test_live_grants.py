@@ -83,3 +83,22 @@ def test_a_failing_subscriber_does_not_stop_the_others() -> None:
     unsubscribe()
     bus.publish("two")
     assert got == ["one"]
+
+
+def test_closing_an_incident_revokes_only_its_grants() -> None:
+    bus = EventBus()
+    seen: list[object] = []
+    bus.subscribe(seen.append)
+    live = LiveGrants(bus)
+    signer = TokenSigner(Ed25519PrivateKey.generate())
+    by_incident = [claims(signer, "incident:12", camera, user=30) for camera in (7, 8)]
+    other_incident = claims(signer, "incident:13", 7, user=30)
+    by_agreement = claims(signer, "agreement:7", 7, user=30)
+    for item in [*by_incident, other_incident, by_agreement]:
+        live.add(item)
+    event = live.revoke_grant(
+        ["incident:12"], cause="incident.close", reason="incident 12 was closed", now=NOW
+    )
+    assert event is not None and seen == [event]
+    assert set(event.jtis) == {c.jti for c in by_incident} and event.cameras == (7, 8)
+    assert not live.is_revoked(other_incident.jti) and not live.is_revoked(by_agreement.jti)

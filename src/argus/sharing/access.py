@@ -191,6 +191,15 @@ class AccessService:
             now=now,
         )
 
+    def on_incident_closed(self, incident_id: int) -> GrantsRevoked | None:
+        """Close every view an incident granted (the incidents package calls this on close)."""
+        return self.live.revoke_grant(
+            [f"incident:{incident_id}"],
+            cause="incident.close",
+            reason=f"incident {incident_id} was closed",
+            now=self.clock(),
+        )
+
     def on_user_changed(self, change: UserChanged) -> None:
         if change.action == "user.disable":
             self.live.revoke_user(
