@@ -7,13 +7,13 @@ Losing that key makes stored credentials unreadable, so operations must back it 
 from __future__ import annotations
 
 import json
-import os
 from pathlib import Path
 
 from cryptography.fernet import Fernet, InvalidToken
 
 from argus.config import Settings
 from argus.errors import ConfigError
+from argus.keyfiles import read_or_create
 
 KEY_FILE = "secret.key"
 
@@ -47,18 +47,4 @@ def load_secret_box(settings: Settings) -> SecretBox:
     if settings.secret_key:
         return SecretBox(settings.secret_key)
     path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        path.parent.mkdir(parents=True, exist_ok=True)
-        staged = path.with_suffix(f".{os.getpid()}.tmp")
-        fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(Fernet.generate_key())
-            handle.flush()
-            os.fsync(handle.fileno())
-        try:
-            os.link(staged, path)  # atomic: the first process to get here wins
-        except FileExistsError:
-            pass
-        finally:
-            staged.unlink()
-    return SecretBox(path.read_bytes().strip())
+    return SecretBox(read_or_create(path, Fernet.generate_key).strip())

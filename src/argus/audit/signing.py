@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import hashlib
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,8 +18,6 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
-    NoEncryption,
-    PrivateFormat,
     PublicFormat,
     load_pem_private_key,
     load_pem_public_key,
@@ -28,6 +25,7 @@ from cryptography.hazmat.primitives.serialization import (
 
 from argus.config import Settings
 from argus.errors import ConfigError
+from argus.keyfiles import new_ed25519_pem, read_or_create
 
 KEY_FILE = "audit-signing.key"
 
@@ -114,30 +112,10 @@ def parse_public_key(text: str, source: str = "public key") -> Ed25519PublicKey:
     return Ed25519PublicKey.from_public_bytes(raw)
 
 
-def _create_key_file(path: Path) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
-    pem = Ed25519PrivateKey.generate().private_bytes(
-        Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-    )
-    staged = path.with_suffix(f".{os.getpid()}.tmp")
-    fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(fd, "wb") as handle:
-        handle.write(pem)
-        handle.flush()
-        os.fsync(handle.fileno())
-    try:
-        os.link(staged, path)  # atomic: the first process to get here wins
-    except FileExistsError:
-        pass
-    finally:
-        staged.unlink()
-
-
 def load_signer(settings: Settings) -> Signer:
     """The checkpoint signer of ``settings``: its configured key, or the data directory's file."""
     if settings.audit_signing_key:
         return Signer(parse_private_key(settings.audit_signing_key))
     path = Path(settings.data_dir) / KEY_FILE
-    if not path.exists():
-        _create_key_file(path)
-    return Signer(parse_private_key(path.read_text(), source=str(path)))
+    pem = read_or_create(path, new_ed25519_pem).decode()
+    return Signer(parse_private_key(pem, source=str(path)))

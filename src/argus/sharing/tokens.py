@@ -12,7 +12,6 @@ from __future__ import annotations
 import base64
 import binascii
 import json
-import os
 import secrets
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime, timedelta
@@ -23,13 +22,12 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 from cryptography.hazmat.primitives.serialization import (
     Encoding,
-    NoEncryption,
-    PrivateFormat,
     PublicFormat,
     load_pem_private_key,
 )
 
 from argus.errors import ArgusError
+from argus.keyfiles import new_ed25519_pem, read_or_create
 
 MAX_TTL = timedelta(minutes=10)
 TOKEN_VERSION = 1
@@ -79,22 +77,7 @@ class TokenSigner:
     @classmethod
     def from_file(cls, path: Path) -> TokenSigner:
         """The key in ``path`` (PEM, PKCS#8), created once with mode 0600 when missing."""
-        if not path.exists():
-            path.parent.mkdir(parents=True, exist_ok=True)
-            pem = Ed25519PrivateKey.generate().private_bytes(
-                Encoding.PEM, PrivateFormat.PKCS8, NoEncryption()
-            )
-            staged = path.with_suffix(f".{os.getpid()}.tmp")
-            fd = os.open(staged, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-            with os.fdopen(fd, "wb") as handle:
-                handle.write(pem)
-            try:
-                os.link(staged, path)
-            except FileExistsError:
-                pass
-            finally:
-                staged.unlink()
-        key = load_pem_private_key(path.read_bytes(), password=None)
+        key = load_pem_private_key(read_or_create(path, new_ed25519_pem), password=None)
         if not isinstance(key, Ed25519PrivateKey):
             raise ArgusError(f"{path} does not hold an Ed25519 private key")
         return cls(key)
