@@ -278,3 +278,64 @@ def test_bad_agreements_get_a_code_are_audited_and_change_nothing(
             select(AuditEntry).where(AuditEntry.action == "agreement.create")
         ).all()
     assert [(e.outcome, field in (e.reason or "")) for e in refused] == [("deny", True)]
+
+
+def test_narrowing_revokes_only_the_views_it_no_longer_covers(
+    client: TestClient, world: dict[str, Any], registry: Registry
+) -> None:
+    app: Any = client.app
+    site = registry.get_camera(world["parking"]).site_id
+    second = registry.create_camera(
+        CameraCreate(site_id=site, purpose=Purpose.TRAFFIC_ENFORCEMENT)
+    ).id
+    admin, operator = bearer(client, "buk-admin"), bearer(client, "city-operator")
+    created = client.post(
+        "/api/agreements",
+        headers=admin,
+        json={
+            "owner_agency_id": world["buk"],
+            "consumer_agency_id": world["city"],
+            "selector": {"camera_ids": [world["parking"], second]},
+            "purposes": ["crime_prevention"],
+            "capabilities": ["live", "playback"],
+            "legal_basis": "개인정보 보호법 제25조",
+        },
+    ).json()["id"]
+    for verb in ("propose", "accept"):
+        assert client.post(f"/api/agreements/{created}/{verb}", headers=admin).status_code == 200
+    tokens = {}
+    for camera in (world["parking"], second):
+        for capability in ("live", "playback"):
+            issued = client.post(
+                "/api/access/token",
+                headers=operator,
+                json={"camera_id": camera, "capability": capability, "purpose": "crime_prevention"},
+            )
+            assert issued.status_code == 200, issued.text
+            tokens[(camera, capability)] = issued.json()["token"]
+    events: list[object] = []
+    app.state.bus.subscribe(events.append)
+    narrowed = client.patch(
+        f"/api/agreements/{created}",
+        headers=admin,
+        json={"selector": {"camera_ids": [world["parking"]]}, "capabilities": ["live"]},
+    )
+    assert narrowed.status_code == 200, narrowed.text
+    assert [type(e) for e in events] == [GrantsRevoked]
+    event = events[0]
+    assert isinstance(event, GrantsRevoked) and event.cause == "agreement.narrowed"
+
+    def state(key: tuple[int, str]) -> int:
+        return client.post(
+            "/api/access/token/check", json={"token": tokens[key]}, headers=operator
+        ).status_code
+
+    # only the parking camera's live view is still covered; the other three close
+    assert state((world["parking"], "live")) == 200
+    assert [
+        state(k) for k in [(world["parking"], "playback"), (second, "live"), (second, "playback")]
+    ] == [401, 401, 401]
+    assert len(event.jtis) == 3
+    suspended = client.post(f"/api/agreements/{created}/suspend", headers=admin)
+    assert suspended.status_code == 200
+    assert len(events) == 2 and state((world["parking"], "live")) == 401
