@@ -19,9 +19,8 @@ from argus.db import make_engine, make_sessionmaker, upgrade
 from argus.registry.service import Registry
 from argus.secretbox import load_secret_box
 from tests.pgserver import PostgresServer
+from tests.shared import SHARED_DATA
 
-REPO = Path(__file__).resolve().parent.parent
-SHARED_DATA = REPO.parent / "shared" / "data"
 DATABASES = [d.strip() for d in os.environ.get("ARGUS_TEST_DB", "sqlite,postgresql").split(",")]
 _counter = itertools.count()
 

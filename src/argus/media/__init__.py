@@ -1,0 +1,1 @@
+"""The media plane: RTSP ingest, RTP depacketizing, the stream hub, fMP4, live out."""
