@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -13,12 +12,8 @@ from sqlalchemy import Engine
 from argus.db import make_sessionmaker
 from argus.identity.deps import current_principal
 from argus.identity.principal import Principal, Role
-from argus.registry.service import Registry
 from argus.sharing.service import SharingService
-from tests.sharing.world import Changes, FakeClock, World, audit_entries, build_world
-
-NIGHT = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)  # 23:30 in Seoul
-NOON = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
+from tests.sharing.world import NIGHT, NOON, Changes, FakeClock, World, audit_entries
 
 
 class Caller:
@@ -30,21 +25,6 @@ class Caller:
     def __call__(self) -> Principal:
         assert self.principal is not None
         return self.principal
-
-
-@pytest.fixture
-def world(registry: Registry) -> World:
-    return build_world(registry)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NIGHT)
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
 
 
 @pytest.fixture

@@ -11,31 +11,11 @@ from sqlalchemy import Engine, func, select
 from argus.db import make_sessionmaker
 from argus.errors import ConflictError, FieldError, ForbiddenError, NotFoundError
 from argus.identity.principal import Principal, Role
-from argus.registry.service import Registry
 from argus.sharing.models import Agreement
 from argus.sharing.schemas import AgreementCreate, AgreementPatch
 from argus.sharing.service import SharingService
 from argus.sharing.vocab import AgreementStatus, Basis, ReasonCode
-from tests.sharing.world import Changes, FakeClock, World, audit_entries, build_world
-
-# 2026-03-03 23:30 in Seoul (14:30 UTC): inside the night window
-NIGHT = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)
-NOON = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)  # 12:00 in Seoul
-
-
-@pytest.fixture
-def world(registry: Registry) -> World:
-    return build_world(registry)
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock(NIGHT)
-
-
-@pytest.fixture
-def changes() -> Changes:
-    return Changes()
+from tests.sharing.world import NIGHT, NOON, Changes, FakeClock, World, audit_entries
 
 
 @pytest.fixture

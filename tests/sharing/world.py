@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Engine, select
@@ -15,6 +15,10 @@ from argus.identity.principal import Principal, Role
 from argus.registry.schemas import AgencyCreate, CameraCreate, SiteCreate
 from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
+
+# 2026-03-03 23:30 in Seoul (14:30 UTC): inside a 22:00–07:00 window; noon the next day
+NIGHT = datetime(2026, 3, 3, 14, 30, tzinfo=UTC)
+NOON = datetime(2026, 3, 4, 3, 0, tzinfo=UTC)
 
 
 @dataclass

@@ -4,8 +4,9 @@ What other packages use:
 
 - ``argus.audit.log.record(session, AuditEvent) -> int`` (and ``record_many``): append inside
   the caller's transaction; ``argus.audit.events`` has the event type;
-- ``argus.audit.routes.audit_service(app)``: call once at start-up, so that checkpoints are
-  signed every ``settings.audit_checkpoint_every`` entries from the first append on;
+- ``argus.audit.service.AuditService(engine, settings)``: made once per process (by
+  ``argus.api.services``), so that checkpoints are signed every
+  ``settings.audit_checkpoint_every`` entries from the first append on;
 - ``argus.audit.verify.verify(session, public_key) -> VerifyReport``.
 
 Inside: ``chain`` (the canonical encoding and its hash), ``log`` (appending), ``signing`` and

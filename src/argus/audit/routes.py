@@ -7,7 +7,6 @@ an offset are taken as UTC.
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -24,24 +23,13 @@ from argus.identity.deps import current_principal
 from argus.identity.principal import Principal
 
 router = APIRouter(prefix="/api", tags=["audit"])
-_create_lock = threading.Lock()
 
 
 def audit_service(app: FastAPI) -> AuditService:
-    """The application's audit service (``app.state.audit``), made on first use.
-
-    Making it switches on automatic checkpoints for the app's engine, so the app should call
-    this once at start-up.
-    """
-    service: AuditService | None = getattr(app.state, "audit", None)
-    if service is not None:
-        return service
-    with _create_lock:
-        service = getattr(app.state, "audit", None)
-        if service is None:
-            service = AuditService(app.state.engine, app.state.settings)
-            app.state.audit = service
-        return service
+    """The application's audit service, made at start-up by ``argus.api.services`` (making it
+    switches on automatic checkpoints for the app's engine)."""
+    service: AuditService = app.state.audit
+    return service
 
 
 def get_audit(request: Request) -> AuditService:

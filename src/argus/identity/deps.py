@@ -14,7 +14,6 @@ and API keys are not sent by browsers on their own, so they need no CSRF token.
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
@@ -22,30 +21,18 @@ from fastapi import Depends, FastAPI, Request
 from argus.errors import ForbiddenError, NotSignedInError
 from argus.identity.principal import AuthMethod, Principal, Role
 from argus.identity.service import Credential, IdentityService
-from argus.identity.sessions import COOKIE_NAME, SessionPolicy
+from argus.identity.sessions import COOKIE_NAME
 from argus.identity.tokens import csrf_matches
 
 API_KEY_HEADER = "X-API-Key"
 CSRF_HEADER = "X-CSRF-Token"
 UNSAFE_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
-_create_lock = threading.Lock()
 
 
 def identity_service(app: FastAPI) -> IdentityService:
-    """The application's identity service (``app.state.identity``), made on first use."""
-    service: IdentityService | None = getattr(app.state, "identity", None)
-    if service is not None:
-        return service
-    with _create_lock:
-        service = getattr(app.state, "identity", None)
-        if service is None:
-            settings = app.state.settings
-            secure: bool | None = getattr(settings, "cookie_secure", None)
-            service = IdentityService.for_engine(
-                app.state.engine, policy=SessionPolicy(cookie_secure=secure)
-            )
-            app.state.identity = service
-        return service
+    """The application's identity service, made at start-up by ``argus.api.services``."""
+    service: IdentityService = app.state.identity
+    return service
 
 
 def get_identity(request: Request) -> IdentityService:

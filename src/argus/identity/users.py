@@ -43,6 +43,7 @@ from argus.identity.schemas import (
 )
 from argus.identity.sessions import as_utc
 from argus.registry.models import Agency
+from argus.registry.service import find_agency_id
 
 
 class UserAdmin:
@@ -83,9 +84,7 @@ class UserAdmin:
     def agency_id_of(self, ref: str) -> int:
         """The id of the agency named ``ref`` exactly, or with id ``ref`` (for the console)."""
         with self.ctx.sessions() as db:
-            found = db.scalar(select(Agency.id).where(Agency.name == ref.strip()))
-            if found is None and ref.strip().isdigit():
-                found = db.scalar(select(Agency.id).where(Agency.id == int(ref)))
+            found = find_agency_id(db, ref)
             if found is None:
                 raise NotFoundError(f"no agency named or numbered {ref!r}")
             return found

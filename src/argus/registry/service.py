@@ -76,6 +76,15 @@ def insert_keyed(
     return ids_by_source_key(session, model, [str(r["source_key"]) for r in rows])
 
 
+def find_agency_id(session: Session, ref: str) -> int | None:
+    """The agency named ``ref`` exactly, else the one numbered ``ref`` (for command lines)."""
+    ref = ref.strip()
+    found = session.scalar(select(Agency.id).where(Agency.name == ref))
+    if found is None and ref.isdigit():
+        found = session.scalar(select(Agency.id).where(Agency.id == int(ref)))
+    return found
+
+
 def read_revision(session: Session) -> int:
     value = session.scalar(select(RegistryRevision.revision).where(RegistryRevision.id == 1))
     return int(value or 0)

@@ -19,15 +19,14 @@ import typer
 from pydantic import ValidationError
 from rich.console import Console
 from rich.table import Table
-from sqlalchemy import select
 
 from argus.config import load_settings
 from argus.db import make_engine, make_sessionmaker
 from argus.errors import ArgusError, FieldError
 from argus.identity.lookup import principal_of
 from argus.identity.principal import Principal
-from argus.registry.models import Agency
 from argus.registry.query import parse_bbox, parse_point
+from argus.registry.service import find_agency_id
 from argus.schema import ensure_schema
 from argus.sharing.schemas import AgreementCreate, AgreementOut, AgreementPatch
 from argus.sharing.service import SharingService
@@ -58,10 +57,8 @@ def principal_for(service: SharingService, username: str) -> Principal:
 
 
 def _agency_id(service: SharingService, ref: str, field: str) -> int:
-    if ref.strip().isdigit():
-        return int(ref)
     with service.sessions() as session:
-        found = session.scalar(select(Agency.id).where(Agency.name == ref.strip()))
+        found = find_agency_id(session, ref)
     if found is None:
         raise FieldError(field, f"no agency named {ref!r}", "option")
     return int(found)

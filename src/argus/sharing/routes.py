@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import threading
 from typing import Annotated
 
 from fastapi import APIRouter, Body, Depends, Query, Request, status
 
-from argus.db import make_sessionmaker
 from argus.identity.deps import current_principal
 from argus.identity.principal import Principal
 from argus.sharing.schemas import (
@@ -21,19 +19,11 @@ from argus.sharing.service import SharingService
 from argus.sharing.vocab import AgreementStatus
 
 router = APIRouter(prefix="/api")
-_create_lock = threading.Lock()
 
 
 def get_sharing(request: Request) -> SharingService:
-    """The application's sharing service (``app.state.sharing``), made on first use if unset."""
-    state = request.app.state
-    service: SharingService | None = getattr(state, "sharing", None)
-    if service is None:
-        with _create_lock:
-            service = getattr(state, "sharing", None)
-            if service is None:
-                service = SharingService(make_sessionmaker(state.engine))
-                state.sharing = service
+    """The application's sharing service, made at start-up by ``argus.api.services``."""
+    service: SharingService = request.app.state.sharing
     return service
 
 
