@@ -7,7 +7,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= $(CURDIR)/var/demo
-DEB_PACKAGES := postgresql
+# postgresql: the second database of every test; ffmpeg: an independent RTSP client and
+# ffprobe in the media tests; chromium: the browser of the player tests (driven by Playwright).
 
 .PHONY: demo test lint typecheck unit bench lock sysdeps clean
 
@@ -24,6 +25,8 @@ $(STAMP): requirements.lock pyproject.toml
 sysdeps:
 	@missing=""; \
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
+	command -v ffprobe >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt APT="$$missing"; fi
 
 apt:
@@ -35,6 +38,9 @@ apt:
 demo: $(STAMP)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus db upgrade
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju --demo-accounts
+	@# the camera simulator in the background (every 50th camera sends H.265), then the API
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus simulate --h265-every 50 & sim=$$!; \
+	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus serve
 
 lint: $(STAMP)
@@ -54,6 +60,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/import_std.py
 	$(BIN)/python bench/authorize.py
 	$(BIN)/python bench/audit.py
+	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/live_start.py
+	$(BIN)/python bench/fanout.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)

@@ -81,7 +81,8 @@ def database_url(
 
 @pytest.fixture
 def settings(tmp_path: Path, database_url: str) -> Settings:
-    return Settings(data_dir=tmp_path / "data", database_url=database_url)
+    # the RTSP re-serving server on a free port: tests never collide with a running demo
+    return Settings(data_dir=tmp_path / "data", database_url=database_url, media_rtsp_port=0)
 
 
 @pytest.fixture

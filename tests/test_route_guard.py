@@ -178,6 +178,15 @@ def fixed(path: str, **kwargs: Any) -> Maker:
     return lambda w: Call(path, **kwargs)
 
 
+def _hls(file: str) -> list[Rule]:
+    """HLS is gated by the stream token alone: refused without one, let through with one."""
+    path = "/api/hls/{}/main/" + file
+    return [
+        Rule(frozenset(), lambda w: Call(path.format(w.own_camera))),
+        Rule(ANY, lambda w: Call(path.format(w.own_camera), params={"token": w.stream_token})),
+    ]
+
+
 POLICY: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/auth/logout"): [Rule(ANY, fixed("/api/auth/logout"))],
     ("GET", "/api/auth/me"): [Rule(ANY, fixed("/api/auth/me"))],
@@ -368,6 +377,18 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
     ("GET", "/api/audit/verify"): [Rule(AUDITORS, fixed("/api/audit/verify"))],
     ("GET", "/api/ledger.csv"): [Rule(AUDITORS, fixed("/api/ledger.csv"))],
     ("GET", "/api/ledger.html"): [Rule(AUDITORS, fixed("/api/ledger.html"))],
+    ("GET", "/api/media/streams"): [
+        Rule(OWN_VIDEO | SYSTEM, fixed("/api/media/streams")),
+    ],
+    ("GET", "/metrics"): [Rule(SYSTEM, fixed("/metrics"))],
+    ("GET", "/api/live/{camera_id}/endpoint"): [
+        Rule(ANY, lambda w: Call(f"/api/live/{w.own_camera}/endpoint")),
+    ],
+    ("GET", "/api/hls/{camera_id}/{stream}/index.m3u8"): _hls("index.m3u8"),
+    ("GET", "/api/hls/{camera_id}/{stream}/plain.m3u8"): _hls("plain.m3u8"),
+    ("GET", "/api/hls/{camera_id}/{stream}/init-{n}.mp4"): _hls("init-1.mp4"),
+    ("GET", "/api/hls/{camera_id}/{stream}/seg-{msn}.m4s"): _hls("seg-0.m4s"),
+    ("GET", "/api/hls/{camera_id}/{stream}/part-{msn}.{part}.m4s"): _hls("part-0.0.m4s"),
 }
 
 

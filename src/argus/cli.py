@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -71,18 +71,85 @@ def _print_json(value: Any) -> None:
 @app.command()
 def serve(
     bind: Annotated[str | None, typer.Option(help="host:port (default from settings)")] = None,
+    workers: Annotated[
+        int | None,
+        typer.Option(
+            help="media worker processes (default: settings, else one per core); "
+            "0 pulls the cameras in the API process"
+        ),
+    ] = None,
 ) -> None:
-    """Serve the API (OpenAPI at /docs)."""
+    """Serve the API (OpenAPI at /docs) and start the media workers."""
+    import os
+
     import uvicorn
 
     from argus.api.app import create_app
+    from argus.media.workers.plan import WorkerPlan
 
     settings = load_settings(bind=bind) if bind else _settings()
     engine = make_engine(settings.db_url)
     ensure_schema(engine)
-    application = create_app(settings, engine)
-    err.print(f"Argus API on http://{settings.host}:{settings.port} (docs at /docs)")
+    count = workers if workers is not None else settings.media_workers
+    if count is None:
+        count = os.cpu_count() or 1
+    plan = WorkerPlan(count, settings.host, settings.media_worker_port) if count > 0 else None
+    application = create_app(settings, engine, workers=plan)
+    where = "in this process" if plan is None else f"{count} media workers from port {plan.port(0)}"
+    err.print(
+        f"Argus API on http://{settings.host}:{settings.port} (docs at /docs, player at /player/); "
+        f"cameras pulled by {where}"
+    )
     uvicorn.run(application, host=settings.host, port=settings.port, log_level="info")
+
+
+@app.command("media-worker", hidden=True)
+def media_worker(
+    index: Annotated[int, typer.Option(help="this worker's number, from 0")],
+    count: Annotated[int, typer.Option(help="how many workers share the cameras")],
+) -> None:
+    """One media worker (started by `argus serve`, not by hand)."""
+    import uvicorn
+
+    from argus.media.workers.plan import WorkerPlan
+    from argus.media.workers.worker import create_worker_app, settings_from_env
+
+    settings, key = settings_from_env()
+    plan = WorkerPlan(count, settings.host, settings.media_worker_port)
+    engine = make_engine(settings.db_url)
+    application = create_worker_app(settings, engine, plan, index, key)
+    uvicorn.run(
+        application, host=settings.host, port=plan.port(index), log_level="warning", loop="uvloop"
+    )
+
+
+@app.command()
+def simulate(
+    bind: Annotated[
+        str | None, typer.Option(help="host:port (default: settings' simulator host and port)")
+    ] = None,
+    h265_every: Annotated[
+        int,
+        typer.Option(help="every Nth camera id sends H.265 (0: none)", min=0),
+    ] = 0,
+) -> None:
+    """Serve simulated cameras over RTSP: rtsp://HOST:PORT/cameras/{id}/main and /sub."""
+
+    import uvloop
+
+    from argus.media.simulator.service import run_simulator
+
+    settings = _settings()
+    host, port = settings.simulator_host, settings.simulator_port
+    if bind:
+        host, _, port_text = bind.rpartition(":")
+        if not host or not port_text.isdigit():
+            raise typer.BadParameter("bind must be host:port, for example 127.0.0.1:8554")
+        port = int(port_text)
+    rule = None if h265_every == 0 else (lambda camera_id: camera_id % h265_every == 0)
+    err.print(f"camera simulator on rtsp://{host}:{port}/cameras/{{id}}/main (and /sub)")
+    with suppress(KeyboardInterrupt):
+        uvloop.run(run_simulator(settings, host=host, port=port, h265=rule))
 
 
 # -- db ----------------------------------------------------------------------------------

@@ -8,7 +8,7 @@ from __future__ import annotations
 import os
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import Field, field_validator
 from pydantic_settings import (
@@ -52,6 +52,38 @@ class Settings(BaseSettings):
     )
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8554, ge=1, le=65535)
+    media_linger: float = Field(
+        default=30.0,
+        ge=0,
+        le=3600,
+        description="seconds a camera stream stays pulled after its last viewer leaves",
+    )
+    media_always_on: list[int] = Field(
+        default_factory=list, description="camera ids whose main stream is pulled all the time"
+    )
+    media_workers: int | None = Field(
+        default=None,
+        ge=0,
+        le=256,
+        description="media worker processes that `argus serve` starts (cameras are sharded over "
+        "them); default one per core; 0 runs the media plane inside the API process",
+    )
+    media_worker_port: int = Field(
+        default=8090,
+        ge=1,
+        le=65000,
+        description="media worker i listens on this port + i, on the API's host",
+    )
+    media_rtsp_port: int | None = Field(
+        default=8555,
+        ge=0,
+        le=65000,
+        description="port of the RTSP re-serving server (media worker i: this port + i); "
+        "0 picks a free port, null turns it off",
+    )
+    media_transport: Literal["tcp", "udp"] = Field(
+        default="tcp", description="RTP transport asked of cameras: TCP-interleaved or UDP"
+    )
 
     @field_validator("bind")
     @classmethod

@@ -2,86 +2,122 @@
 
 from __future__ import annotations
 
-from typing import Any
+import secrets
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.exceptions import RequestValidationError
-from fastapi.responses import JSONResponse
+from fastapi import FastAPI
 from sqlalchemy import Engine
 
 from argus import __version__
+from argus.api.errors import install_error_handlers
 from argus.api.services import build_services
 from argus.audit.routes import router as audit_router
 from argus.config import Settings
 from argus.db import make_engine, make_sessionmaker
-from argus.errors import ArgusError, FieldError
 from argus.identity.routes import router as identity_router
+from argus.keyfiles import read_or_create
+from argus.media.front import InProcessFront, MediaFront
+from argus.media.hls_routes import router as hls_router
+from argus.media.player_routes import router as player_router
+from argus.media.pulling import rtsp_puller_factory
+from argus.media.routes import live_router
+from argus.media.routes import router as media_router
+from argus.media.rtsp_out import RtspOut
+from argus.media.service import MediaService
+from argus.media.streams import PullerFactory
+from argus.media.workers.plan import WorkerPlan
+from argus.media.workers.pool import WorkerPool
 from argus.registry.routes import router as registry_router
 from argus.registry.service import Registry
 from argus.secretbox import load_secret_box
 from argus.sharing.access_routes import router as access_router
 from argus.sharing.routes import router as sharing_router
 
-
-def _validation_message(errors: list[Any]) -> str:
-    parts = []
-    for error in errors:
-        loc = [str(p) for p in error.get("loc", ()) if p not in ("body", "query", "path")]
-        parts.append(f"{'.'.join(loc) or 'request'}: {error.get('msg', 'invalid')}")
-    return "; ".join(parts)
+WORKER_KEY_FILE = "media-worker.key"
 
 
-async def _on_validation_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, RequestValidationError)
-    errors = list(exc.errors())
-    detail = [
-        {"loc": list(e.get("loc", ())), "msg": e.get("msg"), "type": e.get("type")} for e in errors
-    ]
-    return JSONResponse(
-        status_code=422,
-        content={
-            "message": _validation_message(errors),
-            "code": "invalid_request",
-            "detail": detail,
-        },
-    )
+def create_app(
+    settings: Settings,
+    engine: Engine | None = None,
+    *,
+    puller_factory: PullerFactory | None = None,
+    workers: WorkerPlan | None = None,
+) -> FastAPI:
+    """The API over ``settings``' database (or ``engine``), with the schema already upgraded.
 
-
-async def _on_argus_error(_request: Request, exc: Exception) -> JSONResponse:
-    assert isinstance(exc, ArgusError)
-    content: dict[str, Any] = {"message": str(exc), "code": exc.code}
-    if isinstance(exc, FieldError):
-        content["detail"] = [
-            {"loc": [exc.location, exc.field], "msg": exc.message, "type": "value_error"}
-        ]
-    return JSONResponse(status_code=exc.status_code, content=content)
-
-
-def create_app(settings: Settings, engine: Engine | None = None) -> FastAPI:
-    """The API over ``settings``' database (or ``engine``), with the schema already upgraded."""
+    With ``workers``, media worker processes pull the cameras and serve the viewers; without,
+    this process does, pulling with ``puller_factory`` (default: RTSP over the network)."""
     engine = engine or make_engine(settings.db_url)
     sessions = make_sessionmaker(engine)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        await app.state.media_front.start()
+        rtsp_out: RtspOut | None = None
+        if workers is None and settings.media_rtsp_port is not None:
+            rtsp_out = RtspOut(
+                app.state.media,
+                services.access,
+                services.bus,
+                host=settings.host,
+                port=settings.media_rtsp_port,
+            )
+            await rtsp_out.start()
+        app.state.rtsp_out = rtsp_out
+        try:
+            yield
+        finally:
+            if rtsp_out is not None:
+                await rtsp_out.stop()
+            await app.state.media_front.stop()
+
     app = FastAPI(
         title="Argus",
         version=__version__,
         description="Share the CCTV cameras agencies already own: purpose-bound and audited.",
+        lifespan=lifespan,
     )
     services = build_services(settings, engine)
+    registry = Registry(sessions, load_secret_box(settings))
     app.state.settings = settings
     app.state.engine = engine
-    app.state.registry = Registry(sessions, load_secret_box(settings))
+    app.state.rtsp_out = None
+    app.state.registry = registry
     app.state.identity = services.identity
     app.state.sharing = services.sharing
     app.state.access = services.access
     app.state.bus = services.bus
     app.state.audit = services.audit
-    app.add_exception_handler(RequestValidationError, _on_validation_error)
-    app.add_exception_handler(ArgusError, _on_argus_error)
+    front: MediaFront
+    if workers is None:
+        app.state.media = MediaService(
+            settings,
+            registry,
+            services.access,
+            services.bus,
+            puller_factory or rtsp_puller_factory,
+        )
+        front = InProcessFront(
+            app.state.media, lambda: app.state.rtsp_out.port if app.state.rtsp_out else None
+        )
+        app.include_router(live_router)
+        app.include_router(hls_router)
+    else:
+        key = read_or_create(
+            Path(settings.data_dir) / WORKER_KEY_FILE, lambda: secrets.token_urlsafe(32).encode()
+        ).decode()
+        front = WorkerPool(settings, workers, key, services.bus, services.access.live)
+    app.state.media_front = front
+    install_error_handlers(app)
     app.include_router(identity_router)
     app.include_router(registry_router)
     app.include_router(sharing_router)
     app.include_router(access_router)
     app.include_router(audit_router)
+    app.include_router(media_router)
+    app.include_router(player_router)
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, str]:

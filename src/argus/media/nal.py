@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass, field
 
@@ -349,3 +350,19 @@ class NalDepacketizer(ABC):
         self._emitted_ps = ps
         self.stats.access_units += 1
         out.append(AccessUnit(self._timestamp, tuple(nals), keyframe, ps, changed))
+
+
+def add_emulation_prevention(rbsp: bytes) -> bytes:
+    """The NAL payload of an RBSP: 0x03 inserted after every 0x0000 followed by 0x00-0x03.
+
+    A trailing 0x0000 also gets a 0x03, so that `remove_emulation_prevention` restores the RBSP.
+    """
+    if b"\x00\x00" not in rbsp:
+        return rbsp
+    out = _EMULATION.sub(b"\x00\x00\x03", rbsp)
+    if out.endswith(b"\x00\x00"):
+        out += b"\x03"
+    return out
+
+
+_EMULATION = re.compile(rb"\x00\x00(?=[\x00-\x03])")

@@ -100,6 +100,10 @@ class Camera(Base):
     synthetic: Mapped[bool] = mapped_column(Boolean, default=False)
     provenance: Mapped[str | None] = mapped_column(String(200))
     manage_no: Mapped[str | None] = mapped_column(String(100))
+    # kept by the media plane: the main stream's pull state, since when, and the last error
+    stream_status: Mapped[str | None] = mapped_column(String(20))
+    stream_status_since: Mapped[datetime | None] = mapped_column()
+    stream_error: Mapped[str | None] = mapped_column(String(300))
     source_key: Mapped[str | None] = mapped_column(String(200), unique=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)

@@ -185,6 +185,14 @@ class CameraOut(BaseModel):
     synthetic: bool
     provenance: str | None
     manage_no: str | None
+    stream_status: str | None = Field(
+        default=None,
+        description="the main stream as the media plane last saw it while pulling it "
+        "(see stream_status_since): connecting, streaming, backoff (offline, retrying), "
+        "failed_auth; null if never pulled",
+    )
+    stream_status_since: datetime | None = None
+    stream_error: str | None = None
     distance_m: float | None = None
     created_at: datetime
     updated_at: datetime

@@ -39,6 +39,19 @@ class LiveGrants:
         with self._lock:
             return jti in self._revoked
 
+    def revoked(self, now: datetime) -> dict[str, int]:
+        """The revoked token ids still within their lifetime, with their expiry (epoch seconds)."""
+        self.prune(now)
+        with self._lock:
+            return dict(self._revoked)
+
+    def mark_revoked(self, revoked: dict[str, int]) -> None:
+        """Take revocations decided in another process (a media worker hears them this way)."""
+        with self._lock:
+            for jti, expires_at in revoked.items():
+                self._live.pop(jti, None)
+                self._revoked[jti] = expires_at
+
     def live(self, now: datetime) -> list[StreamClaims]:
         self.prune(now)
         with self._lock:

@@ -1,0 +1,31 @@
+"""The camera simulator (`argus simulate`): every camera id over RTSP on 127.0.0.1.
+
+`/cameras/{id}/main` and `/cameras/{id}/sub` serve looped H.264 or H.265 clips showing the id,
+with a stamp SEI (camera id, send time, frame number) before every picture and fault modes for
+tests (see `faults`). Start it with `run_simulator(settings)` or `async with Simulator(...)`.
+"""
+
+from argus.media.simulator.clips import MAIN_STREAM, SUB_STREAM, StreamSettings
+from argus.media.simulator.faults import Fault, FaultSyntaxError
+from argus.media.simulator.service import (
+    H265Rule,
+    LabelRule,
+    Simulator,
+    SimulatorStats,
+    StreamKind,
+    run_simulator,
+)
+
+__all__ = [
+    "MAIN_STREAM",
+    "SUB_STREAM",
+    "Fault",
+    "FaultSyntaxError",
+    "H265Rule",
+    "LabelRule",
+    "Simulator",
+    "SimulatorStats",
+    "StreamKind",
+    "StreamSettings",
+    "run_simulator",
+]
