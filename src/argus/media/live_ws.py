@@ -54,7 +54,7 @@ FIRST_BATCH_LIMIT = 100_000  # the whole GOP cache at once, so that catch-up rea
 BATCH_LIMIT = 64
 H265_MESSAGE = (
     "H.265: this browser cannot decode it; open the camera in an external player "
-    "(RTSP re-serving is not built yet)"
+    "(its RTSP URL: GET /api/live/{id}/endpoint)"
 )
 
 
