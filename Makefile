@@ -8,7 +8,8 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_DIR ?= $(CURDIR)/var/demo
 # postgresql: the second database of every test; ffmpeg: an independent RTSP client and
-# ffprobe in the media tests; chromium: the browser of the player tests (driven by Playwright).
+# ffprobe in the media tests; chromium: the browser of the player tests (driven by Playwright);
+# GStreamer's RTSP server (run by Debian's python3): an independent server for the RTSP client.
 
 .PHONY: demo test lint typecheck unit bench lock sysdeps clean
 
@@ -27,6 +28,8 @@ sysdeps:
 	ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || missing="$$missing postgresql"; \
 	command -v ffprobe >/dev/null 2>&1 || missing="$$missing ffmpeg"; \
 	command -v chromium >/dev/null 2>&1 || missing="$$missing chromium"; \
+	/usr/bin/python3 -c "import gi; gi.require_version('GstRtspServer', '1.0')" >/dev/null 2>&1 || \
+		missing="$$missing python3-gi gir1.2-gst-rtsp-server-1.0 gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-ugly"; \
 	if [ -n "$$missing" ]; then $(MAKE) --no-print-directory apt APT="$$missing"; fi
 
 apt:

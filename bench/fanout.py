@@ -34,7 +34,7 @@ from mediabench import cpu_percent, fragment_stamps, free_port, pss_bytes, spawn
 PASSWORD = "Bench-mark-2026!"
 
 
-def setup_database(data_dir: Path, rtsp_port: int) -> int:
+def setup_database(data_dir: Path, rtsp_port: int, cameras: int) -> list[int]:
     from argus.config import Settings
     from argus.db import make_engine, make_sessionmaker
     from argus.identity.access import Console
@@ -53,19 +53,34 @@ def setup_database(data_dir: Path, rtsp_port: int) -> int:
     registry = Registry(make_sessionmaker(engine), load_secret_box(settings))
     agency = registry.create_agency(AgencyCreate(name="광주광역시", kind=AgencyKind.CITY)).id
     site = registry.create_site(SiteCreate(owner_id=agency, lat=35.16, lon=126.85))
-    camera = registry.create_camera(
-        CameraCreate(
-            site_id=site.id,
-            purpose=Purpose.CRIME_PREVENTION,
-            main_stream_url=f"rtsp://127.0.0.1:{rtsp_port}/cameras/1/main",
-        )
-    ).id
+    ids = [
+        registry.create_camera(
+            CameraCreate(
+                site_id=site.id,
+                purpose=Purpose.CRIME_PREVENTION,
+                main_stream_url=f"rtsp://127.0.0.1:{rtsp_port}/cameras/{n}/main",
+            )
+        ).id
+        for n in range(1, cameras + 1)
+    ]
     IdentityService.for_engine(engine).users.create_user(
         Console("bench"),
         UserCreate(username="operator", agency_id=agency, roles=[Role.OPERATOR], password=PASSWORD),
     )
     engine.dispose()
-    return camera
+    return ids
+
+
+async def first_fragment(url: str) -> float:
+    """Seconds from opening the WebSocket to the first fMP4 fragment."""
+    import websockets
+
+    started = time.perf_counter()
+    async with websockets.connect(url, max_queue=None, close_timeout=1) as ws:
+        while True:
+            message = await ws.recv()
+            if isinstance(message, bytes) and message[4:8] == b"moof":
+                return time.perf_counter() - started
 
 
 async def viewers(url: str, count: int, seconds: float) -> dict[str, Any]:
@@ -108,6 +123,7 @@ def main() -> None:
     parser.add_argument("--viewers", default="1,50,200")
     parser.add_argument("--seconds", type=float, default=15)
     parser.add_argument("--warmup", type=float, default=5)
+    parser.add_argument("--cold", type=int, default=10, help="first viewers of unpulled cameras")
     args = parser.parse_args()
     print(
         f"machine: {platform.machine()}, {os.cpu_count()} cores, Python {platform.python_version()}"
@@ -120,7 +136,8 @@ def main() -> None:
         sim = spawn_ready(
             [sys.executable, str(here / "ingest.py"), "--simulator", str(rtsp_port), tmp]
         )
-        camera = setup_database(data, rtsp_port)
+        cameras = setup_database(data, rtsp_port, 1 + args.cold)
+        camera = cameras[0]
         env = {**os.environ, "ARGUS_DATA_DIR": str(data)}
         server = subprocess.Popen(
             [
@@ -154,6 +171,28 @@ def main() -> None:
                 headers={"Authorization": f"Bearer {bearer}"},
             ).json()["token"]
             url = f"ws://127.0.0.1:{api_port}/api/live/{camera}?token={token}"
+            cold = []
+            for other in cameras[1:]:
+                other_token = httpx.post(
+                    f"{base}/api/access/token",
+                    json={"camera_id": other, "capability": "live", "purpose": "crime_prevention"},
+                    headers={"Authorization": f"Bearer {bearer}"},
+                ).json()["token"]
+                cold.append(
+                    asyncio.run(
+                        first_fragment(
+                            f"ws://127.0.0.1:{api_port}/api/live/{other}?token={other_token}"
+                        )
+                    )
+                )
+            if cold:
+                print(
+                    f"first viewer of a camera not yet pulled (RTSP connect + first keyframe, "
+                    f"{len(cold)} cameras): WebSocket open → first fragment median "
+                    f"{statistics.median(cold) * 1000:.0f} ms, max {max(cold) * 1000:.0f} ms "
+                    f"(GOP 2 s)",
+                    flush=True,
+                )
             baseline: float | None = None
             for count in [int(v) for v in args.viewers.split(",")]:
                 client = subprocess.Popen(

@@ -226,6 +226,35 @@ async def test_a_camera_that_drops_the_connection_is_retried_and_the_view_goes_o
     assert next(r for r in rows if r["camera_id"] == camera)["reconnects"] >= 1
 
 
+async def test_hls_from_a_simulated_camera_carries_its_stamped_frames(
+    world: World, tmp_path: Path
+) -> None:
+    """Simulator → RTSP ingest → hub → plain HLS → ffmpeg (an independent HLS client) → PyAV:
+    every frame is the camera's own (its SEI stamp names it) and was sent moments ago."""
+    camera = world.cameras["good"]
+    token = world.token(camera)
+    out = tmp_path / "hls.mp4"
+    url = f"{world.base}/api/hls/{camera}/main/plain.m3u8?token={token}"
+    started = time.time()
+    process = await asyncio.create_subprocess_exec(
+        "ffmpeg", "-v", "error", "-i", url, "-t", "3", "-c", "copy", "-y", str(out),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )  # fmt: skip
+    _, stderr = await asyncio.wait_for(process.communicate(), 60)
+    assert process.returncode == 0, stderr.decode()
+    with av.open(str(out)) as container:
+        frames = list(container.decode(video=0))
+    assert len(frames) >= 30 and frames[0].key_frame
+    assert (frames[0].width, frames[0].height) == (320, 240)
+    stamps = stamps_of(out)
+    assert stamps and all(s is not None and s.camera_id == camera for s in stamps)
+    sent = [s.send_time_ns / 1e9 for s in stamps if s is not None]
+    assert min(sent) > started - 10 and max(sent) <= time.time()
+    numbers = [s.frame_no for s in stamps if s is not None]
+    assert numbers == sorted(numbers)
+
+
 # --- through media worker processes ---------------------------------------------------------
 
 
