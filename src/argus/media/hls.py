@@ -50,9 +50,9 @@ from argus.media.fmp4 import Fmp4Error, Sample, VideoFormat, media_segment, samp
 from argus.media.hub import Codec, Frame, SubscriberClosed
 from argus.media.live_fmp4 import format_of, init_of
 from argus.media.nal import ParameterSets
+from argus.media.revocations import RevocationFeed
 from argus.media.streams import StreamKey, StreamLease, StreamManager, StreamName
 from argus.sharing.access import AccessService
-from argus.sharing.live_grants import GrantsRevoked
 from argus.sharing.tokens import StreamClaims, TokenError
 
 log = logging.getLogger(__name__)
@@ -565,12 +565,11 @@ class HlsService:
         self._blocked: dict[str, set[asyncio.Future[str]]] = {}
         self._resume: dict[StreamKey, Resume] = {}
         self._verified: OrderedDict[str, StreamClaims] = OrderedDict()
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe = bus.subscribe(self._on_event)
+        self._feed = RevocationFeed(bus, lambda event: self._revoke(event.jtis, event.reason))
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         """The event loop that serves requests (also taken from the first request)."""
-        self._loop = loop
+        self._feed.attach(loop)
 
     def open_streams(self) -> list[StreamKey]:
         return sorted(self._open)
@@ -581,7 +580,7 @@ class HlsService:
 
     async def close(self) -> None:
         """Stop every HLS stream and stop listening for revocations."""
-        self._unsubscribe()
+        self._feed.close()
         for stream in list(self._open.values()):
             stream.stop("the media service is shutting down")
 
@@ -590,7 +589,7 @@ class HlsService:
     async def authorize(self, token: str, camera_id: int, client: str | None) -> StreamClaims:
         """The claims of a stream token for live video of this camera; TokenError (401) or
         HlsRevoked (403) otherwise."""
-        self._loop = asyncio.get_running_loop()
+        self._feed.attach(asyncio.get_running_loop())
         if not token:
             raise TokenError("missing", "a stream token is needed (token=…)")
         known = self._verified.get(token)
@@ -760,12 +759,6 @@ class HlsService:
             waiting.discard(revoked)
             if not waiting:
                 self._blocked.pop(claims.jti, None)
-
-    def _on_event(self, event: object) -> None:
-        # published from whichever thread changed the policy (a sync route runs in a thread)
-        loop = self._loop
-        if isinstance(event, GrantsRevoked) and loop is not None and not loop.is_closed():
-            loop.call_soon_threadsafe(self._revoke, event.jtis, event.reason)
 
     def _revoke(self, jtis: tuple[str, ...], reason: str) -> None:
         for jti in jtis:

@@ -224,9 +224,7 @@ class StreamHub:
             if 0 < delta <= 90000 * 5:
                 self._last_duration = delta
         self._last_media_time = media_time
-        size = 0
-        for nal in au.nal_units:
-            size += len(nal)
+        size = au.size
         now = self.clock()
         frame = Frame(self.next_index, au, media_time, self._last_duration, wall_time, now, size)
         self.next_index += 1

@@ -406,10 +406,7 @@ class CameraPuller:
         stats = self._stats
         stats.access_units += 1
         self._connection_units += 1
-        size = 0
-        for nal in au.nal_units:
-            size += len(nal)
-        self._meter.add(self.clock(), size)
+        self._meter.add(self.clock(), au.size)
         if au.is_keyframe:
             stats.keyframes += 1
             stats.last_keyframe_at = self.wall_clock()

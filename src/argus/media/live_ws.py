@@ -24,7 +24,6 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -35,9 +34,9 @@ from argus.events import EventBus
 from argus.media.fmp4 import VideoFormat
 from argus.media.hub import Frame, StartAt, StreamHub, Subscriber, SubscriberClosed
 from argus.media.live_fmp4 import catch_up_segment, format_of, fragment, init_of
+from argus.media.revocations import RevocationFeed
 from argus.media.streams import STREAM_NAMES, StreamManager, StreamName
 from argus.sharing.access import AccessService
-from argus.sharing.live_grants import GrantsRevoked
 from argus.sharing.tokens import StreamClaims, TokenError
 
 log = logging.getLogger(__name__)
@@ -137,11 +136,10 @@ class LiveViews:
 
     def __init__(self, bus: EventBus) -> None:
         self._by_jti: dict[str, set[LiveView]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: Callable[[], None] = bus.subscribe(self._on_event)
+        self._feed = RevocationFeed(bus, lambda event: self.revoke(event.jtis, event.reason))
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
-        self._loop = loop
+        self._feed.attach(loop)
 
     def add(self, view: LiveView) -> None:
         self._by_jti.setdefault(view.claims.jti, set()).add(view)
@@ -157,12 +155,7 @@ class LiveViews:
         return sum(len(v) for v in self._by_jti.values())
 
     def close(self) -> None:
-        self._unsubscribe()
-
-    def _on_event(self, event: object) -> None:
-        # published from whichever thread changed the policy (a sync route runs in a thread)
-        if isinstance(event, GrantsRevoked) and self._loop is not None:
-            self._loop.call_soon_threadsafe(self.revoke, event.jtis, event.reason)
+        self._feed.close()
 
     def revoke(self, jtis: tuple[str, ...], reason: str) -> int:
         closed = 0

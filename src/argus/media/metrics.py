@@ -6,14 +6,14 @@ path) and this collector turns a snapshot of them into metric families when /met
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 from prometheus_client import CollectorRegistry, generate_latest
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector
 
-Snapshot = Callable[[], list[dict[str, Any]]]
+Rows = list[dict[str, Any]]
 
 # (snapshot key, metric name, help, counter?)
 _FIELDS: tuple[tuple[str, str, str, bool], ...] = (
@@ -36,11 +36,11 @@ _FIELDS: tuple[tuple[str, str, str, bool], ...] = (
 class MediaCollector(Collector):
     """One sample per pulled camera stream, labelled by camera and stream."""
 
-    def __init__(self, snapshot: Snapshot) -> None:
-        self._snapshot = snapshot
+    def __init__(self, rows: Rows) -> None:
+        self._rows = rows
 
     def collect(self) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
-        rows = self._snapshot()
+        rows = self._rows
         labels = ["camera", "stream"]
         streaming = GaugeMetricFamily(
             "argus_camera_streaming", "1 while the camera stream is delivering video", labels=labels
@@ -70,10 +70,8 @@ def _labels(row: dict[str, Any]) -> list[str]:
     return [str(row.get("camera_id")), str(row.get("stream"))]
 
 
-def render(snapshot: Snapshot, extra: Iterable[Collector] = ()) -> bytes:
-    """The Prometheus text exposition of the media plane."""
+def render(rows: Rows) -> bytes:
+    """The Prometheus text exposition of the media plane's pulled streams."""
     registry = CollectorRegistry(auto_describe=False)
-    registry.register(MediaCollector(snapshot))
-    for collector in extra:
-        registry.register(collector)
+    registry.register(MediaCollector(rows))
     return generate_latest(registry)

@@ -128,6 +128,11 @@ class AccessUnit:
     parameter_sets: ParameterSets
     parameter_sets_changed: bool = False
     """True on the first AU emitted after the parameter sets changed (or the very first AU)."""
+    size: int = field(init=False)
+    """Bytes of NAL units, counted once here for ingest's bitrate and the hub's ring."""
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "size", sum(map(len, self.nal_units)))
 
 
 @dataclass(slots=True)

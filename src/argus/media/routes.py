@@ -118,4 +118,4 @@ async def metrics(
 ) -> Response:
     """Prometheus metrics (text exposition format); scrape with a system admin's API key."""
     rows = await front.streams()
-    return Response(render(lambda: rows), media_type="text/plain; version=0.0.4")
+    return Response(render(rows), media_type="text/plain; version=0.0.4")

@@ -31,7 +31,6 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import contextlib
 import contextvars
 import logging
 import random
@@ -47,6 +46,7 @@ from argus.media.h264 import nal_type as h264_nal_type
 from argus.media.hub import Codec, Frame, StreamHub, Subscriber, SubscriberClosed
 from argus.media.nal import ParameterSets
 from argus.media.packetize import Packetizer, packetizer_for
+from argus.media.revocations import RevocationFeed
 from argus.media.rtsp.messages import Request
 from argus.media.rtsp.server import (
     Credentials,
@@ -69,7 +69,6 @@ from argus.media.rtsp_out_auth import TokenAuth
 from argus.media.service import MediaService
 from argus.media.streams import StreamLease, StreamName
 from argus.sharing.access import AccessService
-from argus.sharing.live_grants import GrantsRevoked
 from argus.sharing.tokens import StreamClaims, TokenError
 
 log = logging.getLogger(__name__)
@@ -379,8 +378,7 @@ class RtspOut:
             realm=realm,
         )
         self._by_jti: dict[str, set[_CameraMount]] = {}
-        self._loop: asyncio.AbstractEventLoop | None = None
-        self._unsubscribe: Any = None
+        self._feed: RevocationFeed | None = None
 
     @property
     def host(self) -> str:
@@ -402,16 +400,16 @@ class RtspOut:
 
     async def start(self) -> None:
         """Listen, and close sessions whose grants are revoked from now on."""
-        self._loop = asyncio.get_running_loop()
-        self._unsubscribe = self.bus.subscribe(self._on_event)
+        self._feed = RevocationFeed(self.bus, lambda event: self.revoke(event.jtis, event.reason))
+        self._feed.attach(asyncio.get_running_loop())
         await self.server.start()
         log.info("RTSP re-serving on rtsp://%s:%d/cameras/{id}/main", self.host, self.port)
 
     async def stop(self) -> None:
         """Stop listening and end every session (their leases are released)."""
-        if self._unsubscribe is not None:
-            self._unsubscribe()
-            self._unsubscribe = None
+        if self._feed is not None:
+            self._feed.close()
+            self._feed = None
         await self.server.stop()
         for mounts in list(self._by_jti.values()):
             for mount in list(mounts):
@@ -583,13 +581,6 @@ class RtspOut:
             mounts.discard(mount)
             if not mounts:
                 del self._by_jti[jti]
-
-    def _on_event(self, event: object) -> None:
-        # published from whichever thread changed the policy (a sync route runs in a thread)
-        loop = self._loop
-        if isinstance(event, GrantsRevoked) and loop is not None:
-            with contextlib.suppress(RuntimeError):  # the loop has closed
-                loop.call_soon_threadsafe(self.revoke, event.jtis, event.reason)
 
     def revoke(self, jtis: Sequence[str], reason: str) -> int:
         """Close at once every session playing with one of these tokens; how many closed."""

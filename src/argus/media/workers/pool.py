@@ -23,6 +23,7 @@ import httpx
 from argus.config import Settings
 from argus.events import EventBus
 from argus.media.front import Endpoint, endpoint_at
+from argus.media.revocations import RevocationFeed
 from argus.media.workers.internal import KEY_HEADER
 from argus.media.workers.plan import WorkerPlan
 from argus.sharing.live_grants import GrantsRevoked, LiveGrants
@@ -65,14 +66,13 @@ class WorkerPool:
         self._command = command or _default_command
         self.workers = [WorkerProcess(i) for i in range(plan.count)]
         self._tasks: list[asyncio.Task[None]] = []
-        self._loop: asyncio.AbstractEventLoop | None = None
         self._client: httpx.AsyncClient | None = None
         self._stopping = False
-        self._unsubscribe = bus.subscribe(self._on_event)
+        self._feed = RevocationFeed(bus, self._forward_soon)
         self.forwarded = 0
 
     async def start(self) -> None:
-        self._loop = asyncio.get_running_loop()
+        self._feed.attach(asyncio.get_running_loop())
         self._client = httpx.AsyncClient(headers={KEY_HEADER: self.key}, timeout=2.0)
         for worker in self.workers:
             self._tasks.append(
@@ -86,7 +86,7 @@ class WorkerPool:
 
     async def stop(self) -> None:
         self._stopping = True
-        self._unsubscribe()
+        self._feed.close()
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
@@ -118,11 +118,6 @@ class WorkerPool:
         return endpoint_at(camera_id, index, host, self.plan.port(index), secure, rtsp_port)
 
     # --- revocations -------------------------------------------------------------------------
-
-    def _on_event(self, event: object) -> None:
-        # published on whichever thread revoked (a sync route runs in a thread pool)
-        if isinstance(event, GrantsRevoked) and self._loop is not None and not self._stopping:
-            self._loop.call_soon_threadsafe(self._forward_soon, event)
 
     def _forward_soon(self, event: GrantsRevoked) -> None:
         known = self.grants.revoked(self.clock())
