@@ -85,6 +85,57 @@ class Settings(BaseSettings):
         default="tcp", description="RTP transport asked of cameras: TCP-interleaved or UDP"
     )
 
+    recording_volumes: list[Path] = Field(
+        default_factory=list,
+        description="folders that hold recordings, each ideally its own disk; default: "
+        "data_dir/recordings",
+    )
+    recording_min_free_mb: int = Field(
+        default=2048,
+        ge=0,
+        description="free space each recording volume keeps: below it the oldest footage not "
+        "under a legal hold is destroyed first (and written to the PIPA ledger), and an alarm "
+        "is raised",
+    )
+    recording_segment_seconds: float = Field(
+        default=60.0,
+        ge=1.0,
+        le=600.0,
+        description="a segment file closes at the first keyframe after this many seconds",
+    )
+    recording_part_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=1.0,
+        description="video a recorder holds in memory before handing it to disk (at most one "
+        "second: what a crash may lose)",
+    )
+    recording_sync_seconds: float = Field(
+        default=1.0,
+        gt=0.0,
+        le=5.0,
+        description="how often written video is made durable (fsync) and the index updated",
+    )
+    recording_sweep_seconds: float = Field(
+        default=300.0, gt=0.0, description="how often retention and the storage floor are checked"
+    )
+    recording_plan_seconds: float = Field(
+        default=5.0, gt=0.0, description="how often media workers re-read the recording plans"
+    )
+    export_dir: Path | None = Field(
+        default=None, description="where evidence exports are built; default data_dir/exports"
+    )
+    export_auto_approve_own: bool = Field(
+        default=True,
+        description="an export of the requester's own agency's cameras needs no second approval",
+    )
+    export_link_hours: float = Field(
+        default=24.0, gt=0.0, le=24.0 * 30, description="how long an export's download link works"
+    )
+    timezone: str = Field(
+        default="Asia/Seoul", description="local time of schedules and of dates shown to people"
+    )
+
     @field_validator("bind")
     @classmethod
     def _check_bind(cls, value: str) -> str:
@@ -100,6 +151,14 @@ class Settings(BaseSettings):
     @property
     def port(self) -> int:
         return int(self.bind.rpartition(":")[2])
+
+    @property
+    def volumes(self) -> list[Path]:
+        return list(self.recording_volumes) or [self.data_dir / "recordings"]
+
+    @property
+    def exports_path(self) -> Path:
+        return self.export_dir or self.data_dir / "exports"
 
     @property
     def db_url(self) -> str:

@@ -1,8 +1,17 @@
 """Imports every package's tables, so that metadata-wide tools (Alembic) see them all."""
 
 from argus.audit import models as audit_models
+from argus.evidence import models as evidence_models
 from argus.identity import models as identity_models
+from argus.recording import models as recording_models
 from argus.registry import models as registry_models
 from argus.sharing import models as sharing_models
 
-__all__ = ["audit_models", "identity_models", "registry_models", "sharing_models"]
+__all__ = [
+    "audit_models",
+    "evidence_models",
+    "identity_models",
+    "recording_models",
+    "registry_models",
+    "sharing_models",
+]

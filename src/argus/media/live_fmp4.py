@@ -38,11 +38,16 @@ def init_of(fmt: VideoFormat) -> bytes:
     return init_segment(fmt)
 
 
-def _sample(frame: Frame, duration: int) -> Sample:
+def sample_of(frame: Frame) -> bytes:
+    """The frame's NAL units, length-prefixed for MP4 (built once, shared by live and recording)."""
     data = frame.cache.get("sample")
     if data is None:
         data = frame.cache["sample"] = sample_data(frame.au.nal_units)
-    return Sample(data, duration, frame.is_keyframe)
+    return data
+
+
+def _sample(frame: Frame, duration: int) -> Sample:
+    return Sample(sample_of(frame), duration, frame.is_keyframe)
 
 
 def fragment(frame: Frame) -> bytes:

@@ -13,6 +13,7 @@ from argus.media.hls import HlsConfig, HlsService
 from argus.media.live_ws import LiveServer, LiveViews
 from argus.media.status import StatusWriter
 from argus.media.streams import PullerFactory, StreamManager, StreamName, StreamSource
+from argus.recording.service import RecordingService
 from argus.registry.service import Registry
 from argus.sharing.access import AccessService
 
@@ -44,15 +45,18 @@ class MediaService:
         self.views = LiveViews(bus)
         self.live = LiveServer(access, self.streams, self.views)
         self.hls = HlsService(access, self.streams, bus, HlsConfig())
+        self.recording = RecordingService(settings, registry.sessions, self.streams, serves)
 
     async def start(self) -> None:
         self.views.attach(asyncio.get_running_loop())
         self.hls.attach(asyncio.get_running_loop())
         self.status.start()
         await self.streams.start_always_on()
+        await self.recording.start()
 
     async def stop(self) -> None:
         self.views.close()
+        await self.recording.stop()
         await self.hls.close()
         await self.streams.close()
         await self.status.stop()

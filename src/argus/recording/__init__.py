@@ -1,0 +1,1 @@
+"""Recording: segments on disk, their index, crash checks, retention and playback."""

@@ -1,0 +1,150 @@
+"""Recording in a media process: the plans of the cameras it serves, one recorder each.
+
+Every `plan_seconds` the service reads the plans of its cameras and starts or stops recorders
+to match (a scheduled plan starts at its window and stops after it). A recorder holds a lease
+on its camera stream, so a recorded camera stays pulled and its viewers share the same pull.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.orm import Session, sessionmaker
+
+from argus.config import Settings
+from argus.db import utcnow
+from argus.errors import ArgusError
+from argus.media.streams import StreamLease, StreamManager, StreamName
+from argus.recording.disk import DiskWriter
+from argus.recording.lock import RecordingLock
+from argus.recording.plans import Plan, load_plans
+from argus.recording.recorder import CameraRecorder
+from argus.recording.volumes import volumes_of
+
+log = logging.getLogger(__name__)
+
+
+class _Running:
+    __slots__ = ("lease", "recorder", "task")
+
+    def __init__(self, lease: StreamLease, recorder: CameraRecorder, task: asyncio.Task[None]):
+        self.lease = lease
+        self.recorder = recorder
+        self.task = task
+
+
+class RecordingService:
+    def __init__(
+        self,
+        settings: Settings,
+        sessions: sessionmaker[Session],
+        streams: StreamManager,
+        serves: Callable[[int], bool],
+    ) -> None:
+        self.settings = settings
+        self.sessions = sessions
+        self.streams = streams
+        self.serves = serves
+        self.volumes = volumes_of(settings)
+        self.disk = DiskWriter(sessions, sync_interval=settings.recording_sync_seconds)
+        self._running: dict[int, _Running] = {}
+        self._errors: dict[int, str] = {}
+        self._task: asyncio.Task[None] | None = None
+        self.lock = RecordingLock(settings.data_dir)
+
+    async def start(self) -> None:
+        for volume in self.volumes:
+            volume.root.mkdir(parents=True, exist_ok=True)
+        await asyncio.to_thread(self.lock.acquire_shared)
+        self.disk.start()
+        self._task = asyncio.get_running_loop().create_task(self._loop(), name="recording plans")
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            await asyncio.gather(self._task, return_exceptions=True)
+            self._task = None
+        for camera_id in list(self._running):
+            await self._stop_one(camera_id)
+        await asyncio.to_thread(self.disk.stop)
+        self.lock.release()
+
+    async def refresh(self) -> None:
+        """Read the plans now and start or stop recorders to match."""
+        plans = await asyncio.to_thread(self._plans)
+        now = utcnow()
+        wanted = {p.camera_id: p for p in plans if self.serves(p.camera_id) and p.active(now)}
+        for camera_id in list(self._running):
+            running = self._running[camera_id]
+            if camera_id not in wanted or running.task.done():
+                await self._stop_one(camera_id)
+        for camera_id, plan in wanted.items():
+            if camera_id not in self._running:
+                await self._start_one(plan)
+
+    def snapshot(self) -> list[dict[str, Any]]:
+        out = []
+        for camera_id, running in sorted(self._running.items()):
+            stats = running.recorder.stats
+            out.append(
+                {
+                    "camera_id": camera_id,
+                    "stream": running.recorder.stream,
+                    "state": stats.state,
+                    "segments": stats.segments,
+                    "frames": stats.frames,
+                    "bytes": stats.bytes,
+                    "dropped_parts": stats.dropped_parts,
+                    "failures": stats.failures,
+                    "last_error": stats.last_error,
+                }
+            )
+        for camera_id, error in sorted(self._errors.items()):
+            if camera_id not in self._running:
+                out.append({"camera_id": camera_id, "state": "failed", "last_error": error})
+        return out
+
+    def _plans(self) -> list[Plan]:
+        with self.sessions() as session:
+            return load_plans(session)
+
+    async def _loop(self) -> None:
+        while True:
+            try:
+                await self.refresh()
+            except Exception:
+                log.exception("reading the recording plans failed; trying again")
+            await asyncio.sleep(self.settings.recording_plan_seconds)
+
+    async def _start_one(self, plan: Plan) -> None:
+        stream: StreamName = "sub" if plan.stream == "sub" else "main"
+        try:
+            lease = await self.streams.acquire(plan.camera_id, stream)
+        except ArgusError as exc:
+            self._errors[plan.camera_id] = str(exc)
+            return
+        self._errors.pop(plan.camera_id, None)
+        recorder = CameraRecorder(
+            plan.camera_id,
+            stream,
+            lease.hub,
+            self.disk,
+            self.volumes,
+            segment_seconds=self.settings.recording_segment_seconds,
+            part_seconds=self.settings.recording_part_seconds,
+        )
+        task = asyncio.get_running_loop().create_task(
+            recorder.run(), name=f"recorder {plan.camera_id}"
+        )
+        self._running[plan.camera_id] = _Running(lease, recorder, task)
+
+    async def _stop_one(self, camera_id: int) -> None:
+        running = self._running.pop(camera_id, None)
+        if running is None:
+            return
+        running.task.cancel()
+        await asyncio.gather(running.task, return_exceptions=True)
+        running.lease.release()
