@@ -20,6 +20,7 @@ from argus.audit import cli as audit_cli
 from argus.config import Settings, load_settings
 from argus.db import make_engine, make_sessionmaker, transaction
 from argus.errors import ArgusError
+from argus.evidence import cli as export_cli
 from argus.identity import cli as users_cli
 from argus.recording import cli as recording_cli
 from argus.registry.query import CameraQuery, parse_bbox, parse_point
@@ -45,6 +46,7 @@ app.add_typer(users_cli.app, name="users", help="User accounts of the agencies."
 app.add_typer(agreements_cli.app, name="agreements", help="Sharing agreements between agencies.")
 app.add_typer(audit_cli.app, name="audit", help="The audit log and the PIPA ledger.")
 app.add_typer(recording_cli.app, name="recording", help="Recording plans and retention.")
+app.add_typer(export_cli.app, name="export", help="Evidence exports: verify a signed export.")
 app.command("check")(recording_cli.check_command)
 
 out = Console()

@@ -134,7 +134,9 @@ async def test_a_changed_picture_format_starts_a_new_segment(settings, engine, t
     await asyncio.gather(task, return_exceptions=True)
     await asyncio.to_thread(disk.stop)
     with sessions() as session:
-        rows = [SegmentInfo.of(r) for r in session.scalars(select(Segment).order_by(Segment.id))]
+        rows = [
+            SegmentInfo.of(r) for r in session.scalars(select(Segment).order_by(Segment.start_time))
+        ]
     assert len(rows) == 2
     assert recorder.stats.breaks == 1
     gap = (rows[1].start - rows[0].end).total_seconds()

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 from datetime import UTC, datetime, timedelta
@@ -183,12 +184,12 @@ def test_the_cli_reports_and_refuses_repair_while_recorders_run(settings, cli_en
 
 @pytest.fixture
 def small_volume(tmp_path: Path):
-    """A real 3 MiB filesystem (tmpfs), so that a full disk is a real ENOSPC."""
+    """A real 1 MiB filesystem (tmpfs), so that a full disk is a real ENOSPC."""
     mount = tmp_path / "small"
     mount.mkdir()
     if os.geteuid() != 0:
         pytest.skip("mounting a small tmpfs needs root (CI runs as root)")
-    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=3m", "tmpfs", str(mount)], check=True)
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=1m", "tmpfs", str(mount)], check=True)
     yield mount
     subprocess.run(["umount", "-l", str(mount)], check=False)
 
@@ -198,15 +199,15 @@ async def test_a_full_disk_never_corrupts_the_index_and_the_floor_frees_room(
 ):
     camera = _camera(registry, 30)
     tiny = settings.model_copy(update={"recording_volumes": [small_volume]})
-    # ~10 kB a frame: 3 MiB fills after some 300 frames; record 600
-    segments = await record_frames(tiny, engine, camera, 600, NOW.timestamp() - 600)
+    # ~1.3 kB a frame: 1 MiB fills after some 800 frames; record 1,500
+    segments = await record_frames(tiny, engine, camera, 1500, NOW.timestamp() - 600)
     sessions = make_sessionmaker(engine)
-    volume = Volume("v0", small_volume, 1024 * 1024)
-    assert volume.free() < 200 * 1024  # it really filled up
+    volume = Volume("v0", small_volume, 256 * 1024)
+    assert volume.free() < 64 * 1024  # it really filled up
     assert segments, "what fit before the disk filled is indexed"
     assert check(sessions, [volume], deep=True).ok  # the index names only bytes on disk
     report = enforce_floor(sessions, volume)
-    assert report.destroyed > 0 and volume.free() >= 1024 * 1024
+    assert report.destroyed > 0 and volume.free() >= volume.min_free
     assert report.alarm is not None and "floor" in report.alarm
     with sessions() as session:
         alarms = session.scalars(
@@ -216,5 +217,5 @@ async def test_a_full_disk_never_corrupts_the_index_and_the_floor_frees_room(
         kinds = session.scalars(
             select(AuditEntry.details).where(AuditEntry.action == "recording.destroy")
         ).all()
-        assert kinds and all(d["cause"] == "storage" for d in kinds)
+        assert kinds and all(json.loads(d)["cause"] == "storage" for d in kinds)
     assert check(sessions, [volume], deep=True).ok

@@ -6,7 +6,6 @@ is recorded (action ``audit.read``, client ``cli:<os user>``).
 
 from __future__ import annotations
 
-import json
 import sys
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -24,6 +23,7 @@ from argus.audit.query import AuditFilter
 from argus.audit.service import AuditService, Reader
 from argus.audit.signing import load_signer, parse_public_key, public_key_pem
 from argus.audit.verify import verify
+from argus.cli_report import print_report
 from argus.config import load_settings
 from argus.db import make_engine
 from argus.errors import ArgusError
@@ -99,12 +99,7 @@ def verify_command(
             audit.open_read(Reader.command_line(), "verify", intact=report.intact)
         except Exception as exc:  # a log too damaged to append to is still reported on
             _say(f"argus: the read could not be recorded: {exc}")
-    if as_json:
-        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
-    else:
-        for line in report.lines():
-            sys.stdout.write(line + "\n")
-        sys.stdout.write(report.summary() + "\n")
+    print_report(report, as_json)
     raise typer.Exit(0 if report.intact else 1)
 
 

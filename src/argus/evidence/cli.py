@@ -6,7 +6,6 @@ such path, unreadable key, bad settings) — one line on standard error, no trac
 
 from __future__ import annotations
 
-import json
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -15,6 +14,7 @@ import typer
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 
 from argus.audit.signing import parse_private_key, parse_public_key
+from argus.cli_report import print_report
 from argus.config import load_settings
 from argus.errors import ArgusError
 from argus.evidence.manifest import KEY_FILE, verify_export
@@ -71,10 +71,5 @@ def verify_command(
     except ArgusError as exc:
         sys.stderr.write(f"argus: {exc}\n")
         raise typer.Exit(2) from None
-    if as_json:
-        sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False) + "\n")
-    else:
-        for line in report.lines():
-            sys.stdout.write(line + "\n")
-        sys.stdout.write(report.summary() + "\n")
+    print_report(report, as_json)
     raise typer.Exit(0 if report.ok else 1)

@@ -19,11 +19,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import BinaryIO
 
+from argus.media.fmp4 import IDENTITY_MATRIX, MAX_PICTURE_SIDE, box, full_box
+
 _U32_MAX = 0xFFFFFFFF
 _EPOCH_1904 = datetime(1904, 1, 1, tzinfo=UTC)
-_MATRIX = struct.pack("!9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
 _LANGUAGE_UND = 0x55C4  # ISO 639-2 'und', packed as three 5-bit letters
-_MAX_PICTURE_SIDE = 0xFFFF
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,19 +62,10 @@ class Mp4Summary:
     """Hex digest of the whole file as written."""
 
 
-def _box(kind: bytes, *payload: bytes) -> bytes:
-    body = b"".join(payload)
-    return struct.pack("!I4s", 8 + len(body), kind) + body
-
-
-def _full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
-    return _box(kind, struct.pack("!I", (version << 24) | flags), *payload)
-
-
 def _table(kind: bytes, version: int, fmt: str, rows: Sequence[tuple[int, ...]]) -> bytes:
     """A full box holding an entry count and `rows`, each packed with `fmt` (no '!')."""
     flat = [value for row in rows for value in row]
-    return _full_box(kind, version, 0, struct.pack(f"!I{fmt * len(rows)}", len(rows), *flat))
+    return full_box(kind, version, 0, struct.pack(f"!I{fmt * len(rows)}", len(rows), *flat))
 
 
 def _runs(values: Iterable[int]) -> list[tuple[int, int]]:
@@ -123,7 +114,7 @@ def sample_table(
     if len(sync) < len(samples):
         parts.append(_table(b"stss", 0, "I", [(n,) for n in sync]))
     sizes = [s.size for s in samples]
-    parts.append(_full_box(b"stsz", 0, 0, struct.pack(f"!II{len(sizes)}I", 0, len(sizes), *sizes)))
+    parts.append(full_box(b"stsz", 0, 0, struct.pack(f"!II{len(sizes)}I", 0, len(sizes), *sizes)))
     stsc: list[tuple[int, int, int]] = []
     for index, count in enumerate(chunk_counts):
         if not stsc or stsc[-1][1] != count:
@@ -133,7 +124,7 @@ def sample_table(
         parts.append(_table(b"co64", 0, "Q", [(o,) for o in chunk_offsets]))
     else:
         parts.append(_table(b"stco", 0, "I", [(o,) for o in chunk_offsets]))
-    return _box(b"stbl", *parts)
+    return box(b"stbl", *parts)
 
 
 def mdat_header(payload_size: int) -> bytes:
@@ -174,40 +165,40 @@ def _moov(
     duration = sum(s.duration for s in samples)
     version = 1 if max(duration, created) > _U32_MAX else 0
     track_id = 1
-    mvhd = _full_box(
+    mvhd = full_box(
         b"mvhd",
         version,
         0,
         _times(version, created, duration, track.timescale),
         struct.pack("!IH", 0x00010000, 0x0100),  # rate 1.0, volume 1.0
         bytes(10),  # reserved
-        _MATRIX,
+        IDENTITY_MATRIX,
         bytes(24),  # pre_defined
         struct.pack("!I", track_id + 1),  # next_track_ID
     )
-    tkhd = _full_box(
+    tkhd = full_box(
         b"tkhd",
         version,
         7,  # track_enabled | track_in_movie | track_in_preview
         _times(version, created, duration, track_id, 0),  # track_ID, reserved
         bytes(8),  # reserved
         struct.pack("!hhhH", 0, 0, 0, 0),  # layer, alternate_group, volume, reserved
-        _MATRIX,
+        IDENTITY_MATRIX,
         struct.pack("!II", track.width << 16, track.height << 16),
     )
-    mdhd = _full_box(
+    mdhd = full_box(
         b"mdhd",
         version,
         0,
         _times(version, created, duration, track.timescale),
         struct.pack("!HH", _LANGUAGE_UND, 0),
     )
-    hdlr = _full_box(b"hdlr", 0, 0, struct.pack("!I4s12x", 0, b"vide"), b"VideoHandler\x00")
-    vmhd = _full_box(b"vmhd", 0, 1, bytes(8))
-    dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack("!I", 1), _full_box(b"url ", 0, 1)))
+    hdlr = full_box(b"hdlr", 0, 0, struct.pack("!I4s12x", 0, b"vide"), b"VideoHandler\x00")
+    vmhd = full_box(b"vmhd", 0, 1, bytes(8))
+    dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack("!I", 1), full_box(b"url ", 0, 1)))
     stbl = sample_table(track.stsd, samples, chunk_counts, chunk_offsets)
-    mdia = _box(b"mdia", mdhd, hdlr, _box(b"minf", vmhd, dinf, stbl))
-    return _box(b"moov", mvhd, _box(b"trak", tkhd, mdia))
+    mdia = box(b"mdia", mdhd, hdlr, box(b"minf", vmhd, dinf, stbl))
+    return box(b"moov", mvhd, box(b"trak", tkhd, mdia))
 
 
 def _check(track: TrackSource, samples: Sequence[OutSample]) -> None:
@@ -227,7 +218,7 @@ def _check(track: TrackSource, samples: Sequence[OutSample]) -> None:
         raise ValueError("composition offsets mixing negative values and 2^31 or more")
     if not 0 < track.timescale <= _U32_MAX:
         raise ValueError(f"timescale {track.timescale} is not a positive 32-bit number")
-    if not (0 < track.width <= _MAX_PICTURE_SIDE and 0 < track.height <= _MAX_PICTURE_SIDE):
+    if not (0 < track.width <= MAX_PICTURE_SIDE and 0 < track.height <= MAX_PICTURE_SIDE):
         raise ValueError(f"a {track.width}x{track.height} picture cannot be described in MP4")
     stsd = track.stsd
     if len(stsd) < 16 or stsd[4:8] != b"stsd" or struct.unpack_from("!I", stsd)[0] != len(stsd):
@@ -252,7 +243,7 @@ def write_mp4(
     """
     _check(track, samples)
     created = _timestamp(creation_time)
-    ftyp = _box(b"ftyp", b"isom", struct.pack("!I", 512), b"isom", b"iso2", b"avc1", b"mp41")
+    ftyp = box(b"ftyp", b"isom", struct.pack("!I", 512), b"isom", b"iso2", b"avc1", b"mp41")
     payload = sum(s.size for s in samples)
     header = mdat_header(payload)
     counts = chunk_sizes(samples)

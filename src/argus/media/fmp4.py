@@ -27,7 +27,7 @@ SYNC_SAMPLE_FLAGS = 0x02000000
 NON_SYNC_SAMPLE_FLAGS = 0x01010000
 """sample_depends_on 1 and sample_is_non_sync_sample."""
 
-_MAX_PICTURE_SIDE = 0xFFFF  # tkhd and the visual sample entry hold 16-bit sizes
+MAX_PICTURE_SIDE = 0xFFFF  # tkhd and the visual sample entry hold 16-bit sizes
 _MAX_MDAT_PAYLOAD = 0xFFFFFFFF - 8
 
 
@@ -101,30 +101,32 @@ def video_format(
             config = h265.build_hvcc([vps or b""], [sps], [pps])
     except RtpError as exc:
         raise Fmp4Error(f"the {name} parameter sets cannot be used: {exc}") from exc
-    if width > _MAX_PICTURE_SIDE or height > _MAX_PICTURE_SIDE:
+    if width > MAX_PICTURE_SIDE or height > MAX_PICTURE_SIDE:
         raise Fmp4Error(f"a {width}x{height} picture is too large for MP4")
     return VideoFormat(codec, width, height, codec_string, config, timescale)
 
 
 # --- init segment ------------------------------------------------------------------------------
 
-_MATRIX = struct.pack("!9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
+IDENTITY_MATRIX = struct.pack("!9I", 0x00010000, 0, 0, 0, 0x00010000, 0, 0, 0, 0x40000000)
 
 
-def _box(kind: bytes, *payload: bytes) -> bytes:
+def box(kind: bytes, *payload: bytes) -> bytes:
+    """An ISO BMFF box: 32-bit size, type, payload."""
     body = b"".join(payload)
     return struct.pack("!I4s", 8 + len(body), kind) + body
 
 
-def _full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
-    return _box(kind, struct.pack("!I", (version << 24) | flags), *payload)
+def full_box(kind: bytes, version: int, flags: int, *payload: bytes) -> bytes:
+    """A full box: a box whose payload starts with version (8 bits) and flags (24 bits)."""
+    return box(kind, struct.pack("!I", (version << 24) | flags), *payload)
 
 
 def _sample_entry(fmt: VideoFormat) -> bytes:
     """The avc1/hvc1 VisualSampleEntry (ISO/IEC 14496-12 §12.1.3, 14496-15 §5.4.2 and §8.4.1)."""
     kind, config = (b"avc1", b"avcC") if fmt.codec == "h264" else (b"hvc1", b"hvcC")
     name = b"Argus"
-    return _box(
+    return box(
         kind,
         bytes(6),  # reserved
         struct.pack("!H", 1),  # data_reference_index
@@ -132,7 +134,7 @@ def _sample_entry(fmt: VideoFormat) -> bytes:
         struct.pack("!HHIIIH", fmt.width, fmt.height, 0x00480000, 0x00480000, 0, 1),
         bytes((len(name),)) + name + bytes(31 - len(name)),  # compressorname
         struct.pack("!Hh", 0x0018, -1),  # depth, pre_defined
-        _box(config, fmt.decoder_config),
+        box(config, fmt.decoder_config),
     )
 
 
@@ -140,42 +142,42 @@ def init_segment(fmt: VideoFormat, track_id: int = 1) -> bytes:
     """ftyp + moov for one video track whose samples all come in movie fragments."""
     if not 1 <= track_id <= 0xFFFFFFFE:
         raise Fmp4Error(f"track_id {track_id} is not between 1 and 2^32 - 2")
-    ftyp = _box(b"ftyp", b"iso5", struct.pack("!I", 512), b"iso5", b"iso6", b"mp41")
-    mvhd = _full_box(
+    ftyp = box(b"ftyp", b"iso5", struct.pack("!I", 512), b"iso5", b"iso6", b"mp41")
+    mvhd = full_box(
         b"mvhd",
         0,
         0,
         struct.pack("!IIIIIH", 0, 0, fmt.timescale, 0, 0x00010000, 0x0100),
         bytes(10),  # reserved
-        _MATRIX,
+        IDENTITY_MATRIX,
         bytes(24),  # pre_defined
         struct.pack("!I", track_id + 1),  # next_track_ID
     )
-    tkhd = _full_box(
+    tkhd = full_box(
         b"tkhd",
         0,
         3,  # track_enabled | track_in_movie
         struct.pack("!IIIII", 0, 0, track_id, 0, 0),
         bytes(8),  # reserved
         struct.pack("!hhhH", 0, 0, 0, 0),  # layer, alternate_group, volume, reserved
-        _MATRIX,
+        IDENTITY_MATRIX,
         struct.pack("!II", fmt.width << 16, fmt.height << 16),
     )
-    mdhd = _full_box(b"mdhd", 0, 0, struct.pack("!IIIIHH", 0, 0, fmt.timescale, 0, 0x55C4, 0))
-    hdlr = _full_box(b"hdlr", 0, 0, struct.pack("!I4s12x", 0, b"vide"), b"VideoHandler\x00")
-    vmhd = _full_box(b"vmhd", 0, 1, bytes(8))
-    dinf = _box(b"dinf", _full_box(b"dref", 0, 0, struct.pack("!I", 1), _full_box(b"url ", 0, 1)))
-    stbl = _box(
+    mdhd = full_box(b"mdhd", 0, 0, struct.pack("!IIIIHH", 0, 0, fmt.timescale, 0, 0x55C4, 0))
+    hdlr = full_box(b"hdlr", 0, 0, struct.pack("!I4s12x", 0, b"vide"), b"VideoHandler\x00")
+    vmhd = full_box(b"vmhd", 0, 1, bytes(8))
+    dinf = box(b"dinf", full_box(b"dref", 0, 0, struct.pack("!I", 1), full_box(b"url ", 0, 1)))
+    stbl = box(
         b"stbl",
-        _full_box(b"stsd", 0, 0, struct.pack("!I", 1), _sample_entry(fmt)),
-        _full_box(b"stts", 0, 0, bytes(4)),
-        _full_box(b"stsc", 0, 0, bytes(4)),
-        _full_box(b"stsz", 0, 0, bytes(8)),
-        _full_box(b"stco", 0, 0, bytes(4)),
+        full_box(b"stsd", 0, 0, struct.pack("!I", 1), _sample_entry(fmt)),
+        full_box(b"stts", 0, 0, bytes(4)),
+        full_box(b"stsc", 0, 0, bytes(4)),
+        full_box(b"stsz", 0, 0, bytes(8)),
+        full_box(b"stco", 0, 0, bytes(4)),
     )
-    mdia = _box(b"mdia", mdhd, hdlr, _box(b"minf", vmhd, dinf, stbl))
-    trex = _full_box(b"trex", 0, 0, struct.pack("!IIIII", track_id, 1, 0, 0, 0))
-    moov = _box(b"moov", mvhd, _box(b"trak", tkhd, mdia), _box(b"mvex", trex))
+    mdia = box(b"mdia", mdhd, hdlr, box(b"minf", vmhd, dinf, stbl))
+    trex = full_box(b"trex", 0, 0, struct.pack("!IIIII", track_id, 1, 0, 0, 0))
+    moov = box(b"moov", mvhd, box(b"trak", tkhd, mdia), box(b"mvex", trex))
     return ftyp + moov
 
 

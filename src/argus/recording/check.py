@@ -29,7 +29,7 @@ from argus.audit.events import AuditEvent, Outcome
 from argus.audit.log import record
 from argus.db import transaction
 from argus.recording.destroy import destroy_segments
-from argus.recording.fmp4_read import Mp4ReadError, ScanResult, parse_init, scan_fragments
+from argus.recording.fmp4_read import Mp4ReadError, parse_init, scan_fragments
 from argus.recording.index import SegmentInfo
 from argus.recording.layout import parse_relative, segment_files
 from argus.recording.models import Segment
@@ -87,16 +87,16 @@ class Recovered:
     sha256: str
 
 
-def recover_file(path: Path, start: int = 0) -> tuple[Recovered | None, ScanResult | None]:
+def recover_file(path: Path) -> Recovered | None:
     """What a segment file holds: its complete fragments (None if it holds no video)."""
     data = path.read_bytes()
     try:
         init = parse_init(data)
     except Mp4ReadError:
-        return None, None
-    scan = scan_fragments(data, max(start, init.size) if start else init.size)
+        return None
+    scan = scan_fragments(data, init.size)
     if not scan.fragments:
-        return None, scan
+        return None
     frames = sum(len(f.samples) for f in scan.fragments)
     last = scan.fragments[-1]
     end_ticks = last.base_decode_time + last.duration
@@ -106,15 +106,8 @@ def recover_file(path: Path, start: int = 0) -> tuple[Recovered | None, ScanResu
         if f.starts_with_sync
     ]
     digest = hashlib.sha256(memoryview(data)[: scan.complete_end]).hexdigest()
-    return (
-        Recovered(
-            scan.complete_end,
-            frames,
-            end_ticks * 1000 // init.timescale,
-            keyframes,
-            digest,
-        ),
-        scan,
+    return Recovered(
+        scan.complete_end, frames, end_ticks * 1000 // init.timescale, keyframes, digest
     )
 
 
@@ -259,7 +252,7 @@ def _rescan(
     if not repair:
         return Problem(kind, volume.name, seg.path, message)
     path = volume.root / seg.path
-    recovered, _ = recover_file(path)
+    recovered = recover_file(path)
     if recovered is None:
         _drop_lost(sessions, seg, "its file holds no complete video")
         path.unlink(missing_ok=True)
@@ -301,7 +294,7 @@ def _unindexed(
     name = parse_relative(relative)
     assert name is not None
     path = volume.root / relative
-    recovered, _ = recover_file(path)
+    recovered = recover_file(path)
     if recovered is None:
         path.unlink(missing_ok=True)
         return Problem("unindexed", volume.name, relative, message, "held no video: removed")

@@ -28,7 +28,7 @@ import queue
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import update
@@ -59,8 +59,6 @@ class SegmentHandle:
     relative: str
     start: datetime
     init: bytes
-    # recorder-side bookkeeping (event loop only)
-    submitted_bytes: int = 0
     # disk-thread side
     segment_id: int | None = None
     fd: int | None = None
@@ -120,10 +118,8 @@ class DiskWriter:
         self._queue: queue.SimpleQueue[object] = queue.SimpleQueue()
         self._queued = 0
         self._lock = threading.Lock()
-        self._open: set[SegmentHandle] = set()
+        self._open: dict[SegmentHandle, None] = {}  # in creation order: rows get ids in it
         self._thread: threading.Thread | None = None
-        self._flushed = threading.Condition()
-        self._rounds = 0
 
     # -- called from the event loop (never blocks) -------------------------------------------
 
@@ -134,7 +130,6 @@ class DiskWriter:
 
     def open(self, handle: SegmentHandle) -> None:
         """Queue the creation of a segment file (its init segment is written first)."""
-        handle.submitted_bytes = len(handle.init)
         self._put(handle, len(handle.init))
 
     def submit(self, part: Part) -> bool:
@@ -145,7 +140,6 @@ class DiskWriter:
             if self._queued + len(part.data) > self.max_queued:
                 self.stats.refused_parts += 1
                 return False
-        part.handle.submitted_bytes += len(part.data)
         self._put(part, len(part.data))
         return True
 
@@ -159,13 +153,6 @@ class DiskWriter:
             self._queue.put(_STOP)
             self._thread.join(timeout)
             self._thread = None
-
-    def wait_flushed(self, timeout: float = 10.0) -> bool:
-        """Block until everything queued before this call is durable and indexed (tests)."""
-        with self._flushed:
-            target = self._rounds + 2
-            self._queue.put(("wake", None))
-            return self._flushed.wait_for(lambda: self._rounds >= target, timeout)
 
     def _put(self, item: object, size: int) -> None:
         with self._lock:
@@ -234,10 +221,15 @@ class DiskWriter:
             self._failed(handle, f"cannot create {path}: {exc.strerror or exc}")
             return
         handle.fd = fd
-        self._open.add(handle)
-        if self._write(handle, handle.init):
-            handle.end_written = handle.start
-            handle.dirty = True
+        if not self._write(handle, handle.init):
+            # not even the init segment fit: leave no file that the index does not know
+            os.close(fd)
+            handle.fd = None
+            path.unlink(missing_ok=True)
+            return
+        self._open[handle] = None
+        handle.end_written = handle.start
+        handle.dirty = True
 
     def _append(self, part: Part) -> None:
         handle = part.handle
@@ -283,9 +275,6 @@ class DiskWriter:
         if dirty:
             self._sync(dirty)
             self._commit(dirty)
-        with self._flushed:
-            self._rounds += 1
-            self._flushed.notify_all()
 
     def _sync(self, handles: list[SegmentHandle]) -> None:
         roots = {h.volume.root for h in handles}
@@ -324,7 +313,7 @@ class DiskWriter:
             handle.dirty = False
             if handle.closing and not handle.closed:
                 handle.closed = True
-                self._open.discard(handle)
+                self._open.pop(handle, None)
                 if handle.fd is not None:
                     with contextlib.suppress(OSError):
                         os.close(handle.fd)
@@ -366,7 +355,3 @@ def _fsync_dir(path: Path) -> None:
         os.fsync(fd)
     finally:
         os.close(fd)
-
-
-def ms_between(start: datetime, moment: datetime) -> int:
-    return int((moment - start) / timedelta(milliseconds=1))

@@ -51,7 +51,7 @@ class RecorderStats:
 class _Open:
     """The segment being written and the part being gathered."""
 
-    __slots__ = ("fmt", "frames", "handle", "media_start", "part", "received_start", "sequence")
+    __slots__ = ("fmt", "handle", "media_start", "part", "received_start", "sequence")
 
     def __init__(self, handle: SegmentHandle, fmt: VideoFormat, first: Frame) -> None:
         self.handle = handle
@@ -60,7 +60,6 @@ class _Open:
         self.received_start = first.received
         self.part: list[Frame] = []
         self.sequence = 0
-        self.frames = 0
 
 
 def frame_wall_time(frame: Frame) -> float:
@@ -129,7 +128,8 @@ class CameraRecorder:
             return
         if current is not None:
             if fmt != current.fmt or self._clock_broke(current, frame):
-                self.stats.breaks += fmt == current.fmt
+                if fmt == current.fmt:
+                    self.stats.breaks += 1
                 self._close(frame)
                 current = None
             elif frame.is_keyframe and frame.media_time - current.media_start >= self.segment_ticks:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from typing import Any
 
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -84,28 +83,6 @@ class RecordingService:
         for camera_id, plan in wanted.items():
             if camera_id not in self._running:
                 await self._start_one(plan)
-
-    def snapshot(self) -> list[dict[str, Any]]:
-        out = []
-        for camera_id, running in sorted(self._running.items()):
-            stats = running.recorder.stats
-            out.append(
-                {
-                    "camera_id": camera_id,
-                    "stream": running.recorder.stream,
-                    "state": stats.state,
-                    "segments": stats.segments,
-                    "frames": stats.frames,
-                    "bytes": stats.bytes,
-                    "dropped_parts": stats.dropped_parts,
-                    "failures": stats.failures,
-                    "last_error": stats.last_error,
-                }
-            )
-        for camera_id, error in sorted(self._errors.items()):
-            if camera_id not in self._running:
-                out.append({"camera_id": camera_id, "state": "failed", "last_error": error})
-        return out
 
     def _plans(self) -> list[Plan]:
         with self.sessions() as session:

@@ -35,8 +35,7 @@ def volumes_of(settings: Settings) -> list[Volume]:
 
 def pick(volumes: list[Volume]) -> Volume:
     """The volume with the most room above its floor (the first one if all are below it)."""
-    best = max(volumes, key=lambda v: v.free() - v.min_free)
-    return best
+    return max(volumes, key=lambda v: v.free() - v.min_free)
 
 
 def by_name(volumes: list[Volume]) -> dict[str, Volume]:
