@@ -219,3 +219,24 @@ async def test_a_full_disk_never_corrupts_the_index_and_the_floor_frees_room(
         ).all()
         assert kinds and all(json.loads(d)["cause"] == "storage" for d in kinds)
     assert check(sessions, [volume], deep=True).ok
+
+
+async def test_deep_repair_keeps_the_whole_fragments_before_damage(settings, engine, registry):
+    camera = _camera(registry, 30)
+    segments = await record_frames(settings, engine, camera, 30, NOW.timestamp() - 60)
+    sessions = make_sessionmaker(engine)
+    volumes = volumes_of(settings)
+    seg = segments[0]
+    path = volumes[0].root / seg.path
+    raw = bytearray(path.read_bytes())
+    second_gop = seg.keyframes[1][1]
+    raw[second_gop + 4 : second_gop + 8] = b"\x00\x00\x00\x00"  # the moof's type is gone
+    path.write_bytes(bytes(raw))
+    assert [p.kind for p in check(sessions, volumes, deep=True).problems] == ["unreadable"]
+    assert check(sessions, volumes, deep=True, repair=True).ok
+    with sessions() as session:
+        row = session.get(Segment, seg.id)
+        assert row is not None and row.state == "recovered"
+        assert row.bytes == second_gop == path.stat().st_size
+        assert row.frames == 15 and row.keyframes == [[0, seg.keyframes[0][1]]]
+    assert check(sessions, volumes, deep=True).ok

@@ -87,9 +87,9 @@ class Recovered:
     sha256: str
 
 
-def recover_file(path: Path) -> Recovered | None:
-    """What a segment file holds: its complete fragments (None if it holds no video)."""
-    data = path.read_bytes()
+def recover_file(path: Path, end: int | None = None) -> Recovered | None:
+    """What a segment file holds (up to ``end``): its complete fragments, or None if no video."""
+    data = path.read_bytes()[:end]
     try:
         init = parse_init(data)
     except Mp4ReadError:
@@ -226,7 +226,13 @@ def _deep(
     if scan.error or scan.trailing:
         why = scan.error or f"{scan.trailing} bytes of a torn fragment"
         return _rescan(
-            sessions, volume, seg, "unreadable", f"segment {seg.id}: {why}", repair, limit=True
+            sessions,
+            volume,
+            seg,
+            "unreadable",
+            f"segment {seg.id}: {why}",
+            repair,
+            within_index=True,
         )
     if seg.sha256 and hashlib.sha256(data).hexdigest() != seg.sha256:
         return Problem(
@@ -247,24 +253,16 @@ def _rescan(
     message: str,
     repair: bool,
     *,
-    limit: bool = False,
+    within_index: bool = False,
 ) -> Problem:
     if not repair:
         return Problem(kind, volume.name, seg.path, message)
     path = volume.root / seg.path
-    recovered = recover_file(path)
+    recovered = recover_file(path, seg.bytes if within_index else None)
     if recovered is None:
         _drop_lost(sessions, seg, "its file holds no complete video")
         path.unlink(missing_ok=True)
         return Problem(kind, volume.name, seg.path, message, "no video in it: removed")
-    if limit and recovered.bytes > seg.bytes:
-        recovered = Recovered(
-            seg.bytes,
-            recovered.frames,
-            recovered.end_offset_ms,
-            recovered.keyframes,
-            recovered.sha256,
-        )
     os.truncate(path, recovered.bytes)
     with transaction(sessions) as session:
         session.execute(
