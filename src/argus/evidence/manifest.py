@@ -44,8 +44,10 @@ from cryptography.hazmat.primitives.serialization import (
     load_pem_public_key,
 )
 
+from argus.audit import signing
 from argus.audit.signing import parse_private_key
 from argus.config import Settings
+from argus.durable import fsync_dir, write_atomically
 from argus.errors import ArgusError, NotFoundError
 from argus.keyfiles import new_ed25519_pem, read_or_create
 
@@ -82,12 +84,12 @@ def load_export_key(settings: Settings) -> Ed25519PrivateKey:
 def public_key_pem(key: Ed25519PrivateKey | Ed25519PublicKey) -> bytes:
     """The public half of ``key`` as PEM (SubjectPublicKeyInfo), what PUBLIC_KEY_NAME holds."""
     public = key.public_key() if isinstance(key, Ed25519PrivateKey) else key
-    return public.public_bytes(Encoding.PEM, PublicFormat.SubjectPublicKeyInfo)
+    return signing.public_key_pem(public).encode()
 
 
 def key_fingerprint(public_key: Ed25519PublicKey) -> str:
     """``"3f9a 0c41 7be2 d6a8"``: the first 16 hex digits of SHA-256(raw public key)."""
-    digest = hashlib.sha256(public_key.public_bytes(Encoding.Raw, PublicFormat.Raw)).hexdigest()
+    digest = signing.key_id(public_key)  # the audit log's key id, grouped for reading aloud
     return " ".join(digest[i : i + 4] for i in range(0, 16, 4))
 
 
@@ -163,26 +165,6 @@ def _checked_files(directory: Path, files: object) -> list[dict[str, Any]]:
     return files
 
 
-def _fsync_directory(directory: Path) -> None:
-    fd = os.open(directory, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
-def _write_atomically(path: Path, data: bytes) -> None:
-    staged = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        with staged.open("wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(staged, path)
-    finally:
-        staged.unlink(missing_ok=True)
-
-
 def canonical_json(document: dict[str, Any]) -> bytes:
     """The exact bytes manifest.json holds for ``document``."""
     text = json.dumps(document, sort_keys=True, ensure_ascii=False, indent=2, allow_nan=False)
@@ -202,10 +184,10 @@ def write_manifest(directory: Path, manifest: dict[str, Any], key: Ed25519Privat
     fingerprint = key_fingerprint(key.public_key())
     data = canonical_json({**manifest, "format": FORMAT, "signing_key_fingerprint": fingerprint})
     signature = base64.b64encode(key.sign(data)) + b"\n"
-    _write_atomically(directory / MANIFEST_NAME, data)
-    _write_atomically(directory / SIGNATURE_NAME, signature)
-    _write_atomically(directory / PUBLIC_KEY_NAME, public_key_pem(key))
-    _fsync_directory(directory)
+    write_atomically(directory / MANIFEST_NAME, data)
+    write_atomically(directory / SIGNATURE_NAME, signature)
+    write_atomically(directory / PUBLIC_KEY_NAME, public_key_pem(key))
+    fsync_dir(directory)
     return hashlib.sha256(data).hexdigest()
 
 

@@ -35,6 +35,7 @@ from sqlalchemy import update
 from sqlalchemy.orm import Session, sessionmaker
 
 from argus.db import transaction
+from argus.durable import fsync_dir
 from argus.recording.models import Segment
 from argus.recording.volumes import Volume
 
@@ -295,7 +296,7 @@ class DiskWriter:
                 continue
             try:
                 os.fsync(handle.fd)
-                _fsync_dir(handle.path.parent)
+                fsync_dir(handle.path.parent)
             except OSError as exc:
                 self._failed(handle, f"fsync failed: {exc}")
         self.stats.syncs += 1
@@ -347,11 +348,3 @@ class DiskWriter:
             handle.segment_id = row.id
         else:
             session.execute(update(Segment).where(Segment.id == handle.segment_id).values(values))
-
-
-def _fsync_dir(path: Path) -> None:
-    fd = os.open(path, os.O_RDONLY | os.O_DIRECTORY)
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
