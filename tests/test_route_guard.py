@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -25,7 +26,14 @@ from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
 
 PASSWORD = "Gwangju-2026!"
-PUBLIC = {("POST", "/api/auth/login"), ("POST", "/api/auth/token"), ("GET", "/api/health")}
+PUBLIC = {
+    ("POST", "/api/auth/login"),
+    ("POST", "/api/auth/token"),
+    ("GET", "/api/health"),
+    # an evidence download: the signed, expiring link is the capability (the recipient may
+    # have no account); a bad link gets 410 (tests/evidence/test_export_flow.py)
+    ("GET", "/api/exports/download/{link}"),
+}
 ANY = frozenset(Role)
 ADMINS = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN})
 SYSTEM = frozenset({Role.SYSTEM_ADMIN})
@@ -51,6 +59,7 @@ class World:
     buk_admin: dict[str, str]
     target_user: int  # a city operator that admins act on
     stream_token: str
+    playback_token: str  # the city operator's, for the city's own camera
 
 
 def _bearer(client: TestClient, username: str) -> dict[str, str]:
@@ -130,6 +139,12 @@ def world(client: TestClient, registry: Registry) -> World:
         json={"camera_id": own, "capability": "live", "purpose": "crime_prevention"},
     )
     assert stream.status_code == 200, stream.text
+    playback = client.post(
+        "/api/access/token",
+        headers=tokens[Role.OPERATOR],
+        json={"camera_id": own, "capability": "playback", "purpose": "crime_prevention"},
+    )
+    assert playback.status_code == 200, playback.text
     return World(
         city=city,
         buk=buk,
@@ -145,6 +160,7 @@ def world(client: TestClient, registry: Registry) -> World:
         buk_admin=buk_admin,
         target_user=target,
         stream_token=stream.json()["token"],
+        playback_token=playback.json()["token"],
     )
 
 
@@ -186,6 +202,53 @@ def _hls(file: str) -> list[Rule]:
         Rule(ANY, lambda w: Call(path.format(w.own_camera), params={"token": w.stream_token})),
     ]
 
+
+def _playback(file: str) -> list[Rule]:
+    """Playback routes are gated by a playback stream token alone."""
+
+    def call(w: World, token: str | None) -> Call:
+        until = datetime.now(UTC)
+        params = {"from": (until - timedelta(minutes=10)).isoformat(), "until": until.isoformat()}
+        if token is not None:
+            params["token"] = token
+        return Call(f"/api/playback/{w.own_camera}/{file}", params=params)
+
+    return [
+        Rule(frozenset(), lambda w: call(w, None)),
+        Rule(frozenset(), lambda w: call(w, w.stream_token)),  # a live token is not enough
+        Rule(ANY, lambda w: call(w, w.playback_token)),
+    ]
+
+
+def _hold(w: World, camera: int) -> Call:
+    until = datetime.now(UTC)
+    body = {
+        "camera_id": camera,
+        "from": (until - timedelta(hours=1)).isoformat(),
+        "until": until.isoformat(),
+        "reason": "수사 협조 요청",
+        "case_number": "2026-광주북부-1234",
+    }
+    return Call("/api/recordings/holds", json=body)
+
+
+def _export(w: World) -> dict[str, Any]:
+    until = datetime.now(UTC)
+    item = {
+        "camera_id": w.own_camera,
+        "from": (until - timedelta(minutes=10)).isoformat(),
+        "until": until.isoformat(),
+    }
+    return {
+        "items": [item],
+        "purpose": "crime_prevention",
+        "legal_basis": "개인정보 보호법 제18조",
+        "recipient": "광주북부경찰서",
+    }
+
+
+PLAN = {"mode": "continuous"}
+HOLD_READERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN})
 
 POLICY: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/auth/logout"): [Rule(ANY, fixed("/api/auth/logout"))],
@@ -389,6 +452,45 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
     ("GET", "/api/hls/{camera_id}/{stream}/init-{n}.mp4"): _hls("init-1.mp4"),
     ("GET", "/api/hls/{camera_id}/{stream}/seg-{msn}.m4s"): _hls("seg-0.m4s"),
     ("GET", "/api/hls/{camera_id}/{stream}/part-{msn}.{part}.m4s"): _hls("part-0.0.m4s"),
+    ("GET", "/api/playback/{camera_id}/timeline"): _playback("timeline"),
+    ("GET", "/api/playback/{camera_id}/index.m3u8"): _playback("index.m3u8"),
+    ("GET", "/api/playback/{camera_id}/rec/{segment_id}"): _playback("rec/1.mp4"),
+    ("GET", "/api/recordings/plans/{camera_id}"): [
+        Rule(
+            HOLD_READERS | {Role.OPERATOR},
+            lambda w: Call(f"/api/recordings/plans/{w.own_camera}"),
+        )
+    ],
+    ("PUT", "/api/recordings/plans/{camera_id}"): [
+        Rule(ADMINS, lambda w: Call(f"/api/recordings/plans/{w.own_camera}", json=PLAN)),
+        Rule(SYSTEM, lambda w: Call(f"/api/recordings/plans/{w.shared_camera}", json=PLAN)),
+    ],
+    ("GET", "/api/recordings/holds"): [Rule(HOLD_READERS, fixed("/api/recordings/holds"))],
+    ("POST", "/api/recordings/holds"): [
+        Rule(ADMINS, lambda w: _hold(w, w.own_camera)),
+        Rule(SYSTEM, lambda w: _hold(w, w.shared_camera)),
+    ],
+    ("POST", "/api/exports"): [
+        Rule(
+            frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.RESPONDER}),
+            lambda w: Call("/api/exports", json=_export(w)),
+        )
+    ],
+    ("GET", "/api/exports"): [Rule(ANY, fixed("/api/exports"))],
+    ("GET", "/api/exports/{export_id}"): [Rule(ANY, fixed("/api/exports/999"))],
+    ("POST", "/api/exports/{export_id}/approve"): [
+        Rule(AGENCY_ADMIN, fixed("/api/exports/999/approve", json={}))
+    ],
+    ("POST", "/api/exports/{export_id}/refuse"): [
+        Rule(AGENCY_ADMIN, fixed("/api/exports/999/refuse", json={"reason": "범위 밖"}))
+    ],
+    ("POST", "/api/exports/{export_id}/link"): [Rule(ANY, fixed("/api/exports/999/link"))],
+    ("POST", "/api/recordings/holds/{hold_id}/release"): [
+        Rule(
+            ADMINS,
+            lambda w: Call("/api/recordings/holds/999/release", json={"reason": "사건 종결"}),
+        )
+    ],
 }
 
 
@@ -408,7 +510,17 @@ def test_every_route_has_a_policy(client: TestClient) -> None:
 def test_every_route_refuses_the_signed_out(client: TestClient) -> None:
     for method, path in sorted(_routes(client) - PUBLIC):
         concrete = path
-        for name in ("user_id", "key_id", "agency_id", "site_id", "camera_id", "agreement_id"):
+        for name in (
+            "user_id",
+            "key_id",
+            "agency_id",
+            "site_id",
+            "camera_id",
+            "agreement_id",
+            "hold_id",
+            "segment_id",
+            "export_id",
+        ):
             concrete = concrete.replace("{" + name + "}", "1")
         response = client.request(method, concrete)
         assert response.status_code == 401, (method, path, response.status_code)

@@ -99,7 +99,7 @@ def serve(
     if count is None:
         count = os.cpu_count() or 1
     plan = WorkerPlan(count, settings.host, settings.media_worker_port) if count > 0 else None
-    application = create_app(settings, engine, workers=plan)
+    application = create_app(settings, engine, workers=plan, upkeep=True)
     where = "in this process" if plan is None else f"{count} media workers from port {plan.port(0)}"
     err.print(
         f"Argus API on http://{settings.host}:{settings.port} (docs at /docs, player at /player/); "

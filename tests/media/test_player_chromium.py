@@ -264,12 +264,14 @@ def test_live_video_is_painted_at_once_and_stays_live(world: World, page: Page) 
     assert page.evaluate("document.querySelector('.tile video').videoWidth") == 1280
     assert open_to_frame < 3000  # generous; bench/live_start.py measures the real figure
     assert first["wsOpenAt"] <= first["firstFragmentAt"] <= first["firstFrameAt"]
-    # 2 s after the first frame the picture is within 300 ms of the newest frame received
+    # 2 s after the first frame the picture is well within a GOP (2 s) of the newest frame
+    # received: a player that did not catch up would be a GOP behind (the figure on a quiet
+    # machine, ~100 ms, is measured in bench/live_start.py; a loaded CI machine adds to it)
     page.wait_for_timeout(2000 - (page.evaluate("performance.now()") - first["firstFrameAt"]))
     behind = behind_live_ms(page)
     later = stats(page)
     print(f"behind live 2 s after the first frame: {behind:.0f} ms ({later['jumps']} jumps)")
-    assert behind <= 300
+    assert behind <= 1000
     assert later["frames"] > first["frames"] + 15  # still playing: ~30 frames in 2 s at 15 fps
     assert "live" in tile_text(page)
 

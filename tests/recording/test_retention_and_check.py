@@ -240,3 +240,40 @@ async def test_deep_repair_keeps_the_whole_fragments_before_damage(settings, eng
         assert row.bytes == second_gop == path.stat().st_size
         assert row.frames == 15 and row.keyframes == [[0, seg.keyframes[0][1]]]
     assert check(sessions, volumes, deep=True).ok
+
+
+async def test_check_while_recorders_run_tells_recording_from_left_open(
+    settings, engine, registry, cli_env
+):
+    from argus.recording.lock import RecordingLock
+
+    camera = _camera(registry, 30)
+    wall = datetime.now(UTC).timestamp() - 60
+    segments = await record_frames(settings, engine, camera, 45, wall)
+    sessions = make_sessionmaker(engine)
+    with sessions.begin() as session:  # the newest segment is still being recorded
+        row = session.get(Segment, segments[-1].id)
+        assert row is not None
+        row.state = "open"
+    root = volumes_of(settings)[0].root
+    new_file = (root / segments[0].path).parent / f"{camera}-20991231T000000.000Z-main.mp4"
+    new_file.write_bytes(b"")  # created a moment ago, not indexed yet
+    live = check(sessions, volumes_of(settings), live=True)
+    assert live.ok and live.recording == 2, live.as_json()
+    stopped = check(sessions, volumes_of(settings))
+    assert {p.kind for p in stopped.problems} == {"open", "unindexed"}
+    os.utime(new_file, (wall, wall))  # an old file without a row is a problem even while live
+    assert [p.kind for p in check(sessions, volumes_of(settings), live=True).problems] == [
+        "unindexed"
+    ]
+    new_file.unlink()
+    lock = RecordingLock(settings.data_dir)
+    lock.acquire_shared()
+    try:
+        result = subprocess.run(
+            [".venv/bin/argus", "check"], env=cli_env, capture_output=True, text=True
+        )
+    finally:
+        lock.release()
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "1 being recorded" in result.stdout

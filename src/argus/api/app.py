@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import secrets
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -16,10 +17,13 @@ from argus.api.services import build_services
 from argus.audit.routes import router as audit_router
 from argus.config import Settings
 from argus.db import make_engine, make_sessionmaker
+from argus.evidence.routes import router as export_router
+from argus.evidence.service import ExportService
 from argus.identity.routes import router as identity_router
 from argus.keyfiles import read_or_create
 from argus.media.front import InProcessFront, MediaFront
 from argus.media.hls_routes import router as hls_router
+from argus.media.live_ws import LiveViews
 from argus.media.player_routes import router as player_router
 from argus.media.pulling import rtsp_puller_factory
 from argus.media.routes import live_router
@@ -29,6 +33,10 @@ from argus.media.service import MediaService
 from argus.media.streams import PullerFactory
 from argus.media.workers.plan import WorkerPlan
 from argus.media.workers.pool import WorkerPool
+from argus.recording.playback_ws import PlaybackServer
+from argus.recording.routes import router as recording_router
+from argus.recording.upkeep import RecordingUpkeep
+from argus.recording.volumes import volumes_of
 from argus.registry.routes import router as registry_router
 from argus.registry.service import Registry
 from argus.secretbox import load_secret_box
@@ -44,17 +52,23 @@ def create_app(
     *,
     puller_factory: PullerFactory | None = None,
     workers: WorkerPlan | None = None,
+    upkeep: bool = False,
 ) -> FastAPI:
     """The API over ``settings``' database (or ``engine``), with the schema already upgraded.
 
     With ``workers``, media worker processes pull the cameras and serve the viewers; without,
-    this process does, pulling with ``puller_factory`` (default: RTSP over the network)."""
+    this process does, pulling with ``puller_factory`` (default: RTSP over the network). With
+    ``upkeep`` (as `argus serve` runs it), this process sweeps retention and keeps the storage
+    floor of the recording volumes."""
     engine = engine or make_engine(settings.db_url)
     sessions = make_sessionmaker(engine)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.media_front.start()
+        playback_views.attach(asyncio.get_running_loop())
+        if recording_upkeep is not None:
+            recording_upkeep.start()
         rtsp_out: RtspOut | None = None
         if workers is None and settings.media_rtsp_port is not None:
             rtsp_out = RtspOut(
@@ -69,6 +83,9 @@ def create_app(
         try:
             yield
         finally:
+            if recording_upkeep is not None:
+                await recording_upkeep.stop()
+            playback_views.close()
             if rtsp_out is not None:
                 await rtsp_out.stop()
             await app.state.media_front.stop()
@@ -90,6 +107,12 @@ def create_app(
     app.state.access = services.access
     app.state.bus = services.bus
     app.state.audit = services.audit
+    playback_views = LiveViews(services.bus)
+    app.state.playback = PlaybackServer(
+        services.access, sessions, volumes_of(settings), playback_views
+    )
+    app.state.exports = ExportService(settings, sessions, services.sharing)
+    recording_upkeep = RecordingUpkeep(settings, sessions, app.state.exports) if upkeep else None
     front: MediaFront
     if workers is None:
         app.state.media = MediaService(
@@ -118,6 +141,8 @@ def create_app(
     app.include_router(audit_router)
     app.include_router(media_router)
     app.include_router(player_router)
+    app.include_router(recording_router)
+    app.include_router(export_router)
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, str]:

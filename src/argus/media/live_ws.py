@@ -92,30 +92,26 @@ class LiveRequest:
         )
 
 
-class LiveView:
-    """One viewer's WebSocket: its claims, its cursor on the hub, and how it ends."""
+class TokenView:
+    """One viewer's connection bound to a stream token: it ends when the token expires or its
+    grant is revoked (first reason wins; the serving coroutine sends the close frame)."""
 
-    def __init__(self, claims: StreamClaims, subscriber: Subscriber) -> None:
+    def __init__(self, claims: StreamClaims) -> None:
         self.claims = claims
-        self.subscriber = subscriber
         self.close_code: int | None = None
         self.close_reason = ""
         self.ended = asyncio.Event()
         self._expiry: asyncio.TimerHandle | None = None
-        subscriber.on_closed = self._subscriber_closed
-
-    def _subscriber_closed(self, reason: str) -> None:
-        # the hub gave up on this viewer (too slow) or the stream ended, even mid-send
-        code = CLOSE_TOO_SLOW if reason.startswith("too slow") else CLOSE_ENDED
-        self.end(code, reason)
 
     def end(self, code: int, reason: str) -> None:
-        """Close this view (first reason wins); the serving coroutine sends the close frame."""
         if self.close_code is None:
             self.close_code = code
             self.close_reason = reason
-            self.subscriber.close(reason)
+            self._ending(reason)
             self.ended.set()
+
+    def _ending(self, reason: str) -> None:
+        """What else stops with the view (a subclass's hook)."""
 
     def schedule_expiry(self) -> None:
         if self._expiry is not None:
@@ -131,20 +127,38 @@ class LiveView:
             self._expiry = None
 
 
+class LiveView(TokenView):
+    """A live viewer's WebSocket: its claims, its cursor on the hub, and how it ends."""
+
+    def __init__(self, claims: StreamClaims, subscriber: Subscriber) -> None:
+        super().__init__(claims)
+        self.subscriber = subscriber
+        subscriber.on_closed = self._subscriber_closed
+
+    def _subscriber_closed(self, reason: str) -> None:
+        # the hub gave up on this viewer (too slow) or the stream ended, even mid-send
+        code = CLOSE_TOO_SLOW if reason.startswith("too slow") else CLOSE_ENDED
+        self.end(code, reason)
+
+    def _ending(self, reason: str) -> None:
+        self.subscriber.close(reason)
+
+
 class LiveViews:
-    """Every open live view of this process, by token id, so a revocation finds them at once."""
+    """Every open view of this process (live or playback), by token id, so that a revocation
+    finds them at once."""
 
     def __init__(self, bus: EventBus) -> None:
-        self._by_jti: dict[str, set[LiveView]] = {}
+        self._by_jti: dict[str, set[TokenView]] = {}
         self._feed = RevocationFeed(bus, lambda event: self.revoke(event.jtis, event.reason))
 
     def attach(self, loop: asyncio.AbstractEventLoop) -> None:
         self._feed.attach(loop)
 
-    def add(self, view: LiveView) -> None:
+    def add(self, view: TokenView) -> None:
         self._by_jti.setdefault(view.claims.jti, set()).add(view)
 
-    def remove(self, view: LiveView) -> None:
+    def remove(self, view: TokenView) -> None:
         views = self._by_jti.get(view.claims.jti)
         if views is not None:
             views.discard(view)
@@ -178,19 +192,19 @@ class LiveServer:
         """Run one viewer's WebSocket (already accepted) until it ends, then close it."""
         client = websocket.client.host if websocket.client else None
         if not request.token:
-            await _close(websocket, CLOSE_TOKEN, "a stream token is needed (token=…)")
+            await close_websocket(websocket, CLOSE_TOKEN, "a stream token is needed (token=…)")
             return
         try:
             claims = await asyncio.to_thread(
                 self.access.check, request.token, request.camera_id, "live", client
             )
         except TokenError as exc:
-            await _close(websocket, CLOSE_TOKEN, str(exc))
+            await close_websocket(websocket, CLOSE_TOKEN, str(exc))
             return
         try:
             lease = await self.streams.acquire(request.camera_id, request.stream)
         except NotFoundError as exc:
-            await _close(websocket, CLOSE_NOT_FOUND, str(exc))
+            await close_websocket(websocket, CLOSE_NOT_FOUND, str(exc))
             return
         try:
             view = LiveView(claims, lease.hub.subscribe(f"ws:{client}", request.start))
@@ -230,7 +244,7 @@ class LiveServer:
                     view.end(1011, "internal error")
         if view.close_code is None:
             view.end(CLOSE_ENDED, hub.closed_reason or "the stream ended")
-        await _close(websocket, view.close_code or CLOSE_ENDED, view.close_reason)
+        await close_websocket(websocket, view.close_code or CLOSE_ENDED, view.close_reason)
 
     async def _send(
         self, websocket: WebSocket, request: LiveRequest, view: LiveView, hub: StreamHub
@@ -270,36 +284,59 @@ class LiveServer:
         self, websocket: WebSocket, request: LiveRequest, view: LiveView, client: str | None
     ) -> None:
         while True:
-            text = await websocket.receive_text()
-            try:
-                message: Any = json.loads(text)
-                kind = message.get("type") if isinstance(message, dict) else None
-            except ValueError:
-                kind = None
-            if kind != "renew" or not isinstance(message.get("token"), str):
-                await websocket.send_text(
-                    json.dumps({"type": "error", "message": "expected {type: renew, token}"})
-                )
+            message = await receive_message(websocket)
+            if message.get("type") != "renew":
+                await send_error(websocket, "expected {type: renew, token}")
                 continue
-            try:
-                claims = await asyncio.to_thread(
-                    self.access.check, message["token"], request.camera_id, "live", client
-                )
-            except TokenError as exc:
-                await websocket.send_text(json.dumps({"type": "error", "message": str(exc)}))
-                continue
-            if claims.user_id != view.claims.user_id:
-                await websocket.send_text(
-                    json.dumps({"type": "error", "message": "the token belongs to another user"})
-                )
-                continue
-            self.views.remove(view)
-            view.claims = claims
-            self.views.add(view)
-            view.schedule_expiry()
-            await websocket.send_text(
-                json.dumps({"type": "renewed", "expires_at": claims.expires.isoformat()})
-            )
+            await renew(websocket, self.access, self.views, view, message, "live", client)
+
+
+async def receive_message(websocket: WebSocket) -> dict[str, Any]:
+    """The next text message as a JSON object ({} when it is not one)."""
+    text = await websocket.receive_text()
+    try:
+        message: Any = json.loads(text)
+    except ValueError:
+        return {}
+    return message if isinstance(message, dict) else {}
+
+
+async def send_error(websocket: WebSocket, message: str) -> None:
+    await websocket.send_text(json.dumps({"type": "error", "message": message}))
+
+
+async def renew(
+    websocket: WebSocket,
+    access: AccessService,
+    views: LiveViews,
+    view: TokenView,
+    message: dict[str, Any],
+    capability: str,
+    client: str | None,
+) -> None:
+    """Answer `{type: renew, token}`: the view goes on under the new token, or an error says
+    why not (the old token still holds until it expires)."""
+    token = message.get("token")
+    if not isinstance(token, str):
+        await send_error(websocket, "expected {type: renew, token}")
+        return
+    try:
+        claims = await asyncio.to_thread(
+            access.check, token, view.claims.camera_id, capability, client
+        )
+    except TokenError as exc:
+        await send_error(websocket, str(exc))
+        return
+    if claims.user_id != view.claims.user_id:
+        await send_error(websocket, "the token belongs to another user")
+        return
+    views.remove(view)
+    view.claims = claims
+    views.add(view)
+    view.schedule_expiry()
+    await websocket.send_text(
+        json.dumps({"type": "renewed", "expires_at": claims.expires.isoformat()})
+    )
 
 
 def _segment(frames: list[Frame], first: bool, catch_up: bool) -> bytes:
@@ -324,7 +361,7 @@ def _init_message(fmt: VideoFormat, request: LiveRequest) -> str:
     )
 
 
-async def _close(websocket: WebSocket, code: int, reason: str) -> None:
+async def close_websocket(websocket: WebSocket, code: int, reason: str) -> None:
     if websocket.application_state == WebSocketState.DISCONNECTED:
         return
     if websocket.client_state == WebSocketState.DISCONNECTED:

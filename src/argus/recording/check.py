@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import time
 from dataclasses import dataclass, field
 from datetime import timedelta
 from pathlib import Path
@@ -60,6 +61,8 @@ class CheckReport:
     files: int = 0
     problems: list[Problem] = field(default_factory=list)
     repaired: bool = False
+    recording: int = 0
+    """Segments being recorded now (checked while recorders run): open, not a problem."""
 
     @property
     def ok(self) -> bool:
@@ -73,6 +76,7 @@ class CheckReport:
             "ok": self.ok,
             "segments": self.segments,
             "files": self.files,
+            "recording": self.recording,
             "repaired": self.repaired,
             "problems": [p.as_json() for p in self.problems],
         }
@@ -117,8 +121,15 @@ def check(
     *,
     repair: bool = False,
     deep: bool = False,
+    live: bool = False,
 ) -> CheckReport:
-    """Compare the index with the files; with ``repair``, fix what can be fixed."""
+    """Compare the index with the files; with ``repair``, fix what can be fixed.
+
+    ``live`` says recorders are running (they hold the recording lock): an open segment whose
+    file holds at least its indexed bytes is then being recorded, not left open, and a file
+    younger than `LIVE_GRACE` may not be indexed yet (its first index commit is ≤ 1 s away)."""
+    if live and repair:
+        raise ValueError("repair needs the recorders stopped")
     report = CheckReport(repaired=repair)
     named = {v.name: v for v in volumes}
     with sessions() as session:
@@ -136,6 +147,9 @@ def check(
             continue
         if seg.state == "destroying":
             destroying.append(seg)
+            continue
+        if live and seg.state == "open" and _holds_indexed_bytes(volume, seg):
+            report.recording += 1
             continue
         problem = _check_segment(sessions, volume, seg, repair=repair, deep=deep)
         if problem is not None:
@@ -164,6 +178,9 @@ def check(
             report.files += 1
             if (volume.name, relative) in indexed:
                 continue
+            if live and _new_or_indexed_since(sessions, volume, relative):
+                report.recording += 1
+                continue
             report.problems.append(_unindexed(sessions, volume, relative, repair=repair))
     if repair and report.problems:
         with transaction(sessions) as session:
@@ -177,6 +194,32 @@ def check(
                 ),
             )
     return report
+
+
+LIVE_GRACE = 10.0
+"""Seconds a new file may go unindexed while recorders run."""
+
+
+def _holds_indexed_bytes(volume: Volume, seg: SegmentInfo) -> bool:
+    try:
+        return (volume.root / seg.path).stat().st_size >= seg.bytes
+    except OSError:
+        return False
+
+
+def _new_or_indexed_since(sessions: sessionmaker[Session], volume: Volume, relative: str) -> bool:
+    """A file found unindexed while recorders run: indexed since the index was read, or new."""
+    with sessions() as session:
+        found = session.scalar(
+            select(Segment.id).where(Segment.volume == volume.name, Segment.path == relative)
+        )
+    if found is not None:
+        return True
+    try:
+        age = time.time() - (volume.root / relative).stat().st_mtime
+    except OSError:
+        return True  # gone already: destroyed or renamed while we looked
+    return age < LIVE_GRACE
 
 
 def _check_segment(

@@ -7,18 +7,15 @@ import sys
 from typing import Annotated
 
 import typer
-from sqlalchemy import select
 
 from argus.config import load_settings
 from argus.db import make_engine, make_sessionmaker, transaction
 from argus.errors import FieldError
 from argus.recording.check import check
 from argus.recording.lock import RecordingLock
-from argus.recording.models import RecordingPlan
-from argus.recording.plans import parse_windows, validate
+from argus.recording.plans import parse_windows, set_plans
 from argus.recording.retention import enforce_floor, sweep
 from argus.recording.volumes import volumes_of
-from argus.registry.models import Camera
 from argus.schema import ensure_schema
 
 app = typer.Typer(no_args_is_help=True)
@@ -37,9 +34,14 @@ def check_command(
     lock = RecordingLock(settings.data_dir)
     try:
         ensure_schema(engine)
+        live = False
         if repair:
             lock.acquire_exclusive()
-        report = check(make_sessionmaker(engine), volumes_of(settings), repair=repair, deep=deep)
+        else:
+            live = lock.held_by_others()
+        report = check(
+            make_sessionmaker(engine), volumes_of(settings), repair=repair, deep=deep, live=live
+        )
     finally:
         lock.release()
         engine.dispose()
@@ -52,8 +54,9 @@ def check_command(
                 line += f" — repaired: {problem.repaired}"
             typer.echo(line)
         verdict = "ok" if report.ok else "PROBLEMS FOUND"
+        recording = f", {report.recording} being recorded" if report.recording else ""
         typer.echo(
-            f"{verdict}: {report.segments} indexed segments, {report.files} files, "
+            f"{verdict}: {report.segments} indexed segments, {report.files} files{recording}, "
             f"{len(report.problems)} problems"
         )
     raise typer.Exit(0 if report.ok else 1)
@@ -78,21 +81,12 @@ def plan(
             raise FieldError("window", f"{text!r} is not HH:MM-HH:MM", "body")
         raw.append({"start": start, "end": end, "days": None})
     windows = parse_windows(raw)
-    validate(mode, stream, windows, timezone)
     settings = load_settings()
     engine = make_engine(settings.db_url)
     try:
         ensure_schema(engine)
         with transaction(make_sessionmaker(engine)) as session:
-            known = set(session.scalars(select(Camera.id).where(Camera.id.in_(cameras))))
-            missing = sorted(set(cameras) - known)
-            if missing:
-                raise FieldError("cameras", f"no such cameras: {missing[:10]}", "body")
-            for camera_id in cameras:
-                row = session.get(RecordingPlan, camera_id) or RecordingPlan(camera_id=camera_id)
-                row.mode, row.stream, row.timezone = mode, stream, timezone
-                row.windows = [w.as_json() for w in windows]
-                session.add(row)
+            set_plans(session, cameras, mode, stream, windows, timezone)
     finally:
         engine.dispose()
     typer.echo(f"{len(cameras)} cameras: {mode}")

@@ -148,12 +148,18 @@ class DiskWriter:
         """Queue the segment's close: the last sync, its SHA-256, state closed."""
         self._put(("close", handle), 0)
 
-    def stop(self, timeout: float = 30.0) -> None:
-        """Write and index everything queued, then end the thread."""
+    def stop(self, timeout: float = 30.0) -> bool:
+        """Write and index everything queued, then end the thread. False when the thread is
+        still writing after `timeout` (a hung disk): it is logged, and the caller must keep
+        the recording lock, so that no repair cuts the segments it still appends to."""
         if self._thread is not None:
             self._queue.put(_STOP)
             self._thread.join(timeout)
+            if self._thread.is_alive():
+                log.error("the disk writer is still writing after %.0f s; leaving it", timeout)
+                return False
             self._thread = None
+        return True
 
     def _put(self, item: object, size: int) -> None:
         with self._lock:
@@ -186,11 +192,7 @@ class DiskWriter:
                         stopping = True
                         break
                     self._handle(more)
-            if (
-                stopping
-                or time.monotonic() >= deadline
-                or (isinstance(item, tuple) and item[0] == "wake")
-            ):
+            if stopping or time.monotonic() >= deadline:
                 self._sync_and_commit()
                 deadline = time.monotonic() + self.sync_interval
         self._sync_and_commit()

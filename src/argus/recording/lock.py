@@ -32,6 +32,15 @@ class RecordingLock:
                 "repairing (checking without --repair is safe while it runs)"
             ) from None
 
+    def held_by_others(self) -> bool:
+        """Whether a recorder holds the lock now (probed without keeping it)."""
+        try:
+            self.acquire_exclusive()
+        except ConflictError:
+            return True
+        self.release()
+        return False
+
     def release(self) -> None:
         if self._fd is not None:
             os.close(self._fd)

@@ -10,8 +10,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from argus.errors import FieldError
+from argus.audit.events import AuditEvent, Outcome
+from argus.audit.log import record
+from argus.errors import FieldError, NotFoundError
 from argus.recording.models import PLAN_MODES, RecordingPlan
+from argus.registry.models import Camera
 from argus.sharing.windows import TimeWindow, check_no_overlap, parse_window, parse_zone, zone_info
 
 
@@ -76,3 +79,40 @@ def load_plans(session: Session, cameras: Iterable[int] | None = None) -> list[P
     if cameras is not None:
         stmt = stmt.where(RecordingPlan.camera_id.in_(list(cameras)))
     return [plan_of(row) for row in session.scalars(stmt)]
+
+
+def set_plans(
+    session: Session,
+    cameras: Sequence[int],
+    mode: str,
+    stream: str,
+    windows: list[TimeWindow],
+    timezone: str,
+    *,
+    user_id: int | None = None,
+    agency_id: int | None = None,
+) -> None:
+    """Set the plan of every camera (all or none: NotFoundError names unknown cameras), and
+    audit the change (`recording.plan`, one entry per camera)."""
+    validate(mode, stream, windows, timezone)
+    known = set(session.scalars(select(Camera.id).where(Camera.id.in_(list(cameras)))))
+    missing = sorted(set(cameras) - known)
+    if missing:
+        raise NotFoundError(f"no such cameras: {missing[:10]}")
+    for camera_id in cameras:
+        row = session.get(RecordingPlan, camera_id) or RecordingPlan(camera_id=camera_id)
+        row.mode, row.stream, row.timezone = mode, stream, timezone
+        row.windows = [w.as_json() for w in windows]
+        row.updated_by = user_id
+        session.add(row)
+        record(
+            session,
+            AuditEvent(
+                action="recording.plan",
+                outcome=Outcome.OK,
+                actor_user_id=user_id,
+                actor_agency_id=agency_id,
+                target=f"camera:{camera_id}",
+                details={"mode": mode, "stream": stream, "windows": row.windows},
+            ),
+        )

@@ -145,8 +145,13 @@ class FloorReport:
         }
 
 
-def enforce_floor(sessions: sessionmaker[Session], volume: Volume) -> FloorReport:
-    """Free space on ``volume`` down to its floor from the oldest unheld footage."""
+def enforce_floor(
+    sessions: sessionmaker[Session], volume: Volume, *, audit_alarm: bool = True
+) -> FloorReport:
+    """Free space on ``volume`` down to its floor from the oldest unheld footage.
+
+    An alarm (destroyed to make room, or below the floor with nothing left to destroy) is
+    logged and, with ``audit_alarm``, written to the audit log as recording.storage_alarm."""
     report = FloorReport(volume.name, volume.free(), volume.min_free)
     if report.free >= volume.min_free:
         return report
@@ -190,6 +195,7 @@ def enforce_floor(sessions: sessionmaker[Session], volume: Volume) -> FloorRepor
         )
     if report.alarm:
         log.warning("%s", report.alarm)
+    if report.alarm and (audit_alarm or report.destroyed):
         with transaction(sessions) as session:
             record(
                 session,

@@ -66,10 +66,9 @@ class RecordingService:
             self._task.cancel()
             await asyncio.gather(self._task, return_exceptions=True)
             self._task = None
-        for camera_id in list(self._running):
-            await self._stop_one(camera_id)
-        await asyncio.to_thread(self.disk.stop)
-        self.lock.release()
+        await asyncio.gather(*(self._stop_one(c) for c in list(self._running)))
+        if await asyncio.to_thread(self.disk.stop):
+            self.lock.release()
 
     async def refresh(self) -> None:
         """Read the plans now and start or stop recorders to match."""
