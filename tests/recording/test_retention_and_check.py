@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import subprocess
@@ -277,3 +278,29 @@ async def test_check_while_recorders_run_tells_recording_from_left_open(
         lock.release()
     assert result.returncode == 0, result.stdout + result.stderr
     assert "1 being recorded" in result.stdout
+
+
+async def test_argus_serve_sweeps_retention_on_its_own(settings, engine, registry):
+    from argus.api.app import create_app
+    from tests.media.live_server import serve
+
+    camera = _camera(registry, retention_days=1)
+    old = (datetime.now(UTC) - timedelta(days=2)).timestamp()
+    recent = (datetime.now(UTC) - timedelta(minutes=5)).timestamp()
+    old_segments = await record_frames(settings, engine, camera, 30, old)
+    await record_frames(settings, engine, camera, 30, recent)
+    app = create_app(
+        settings.model_copy(update={"recording_sweep_seconds": 0.2}), engine, upkeep=True
+    )
+    sessions = make_sessionmaker(engine)
+    with serve(app):
+        for _ in range(100):
+            with sessions() as session:
+                left = {r.id for r in session.scalars(select(Segment))}
+            if not left & {s.id for s in old_segments}:
+                break
+            await asyncio.sleep(0.05)
+    assert left and not left & {s.id for s in old_segments}
+    with sessions() as session:
+        actions = list(session.scalars(select(AuditEntry.action)))
+    assert actions.count("recording.destroy") == 1
