@@ -68,6 +68,9 @@ bench: $(STAMP)
 	$(BIN)/python bench/ingest.py
 	$(BIN)/python bench/live_start.py
 	$(BIN)/python bench/fanout.py
+	$(BIN)/python bench/recording.py
+	$(BIN)/python bench/playback.py
+	$(BIN)/python bench/export.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)

@@ -306,8 +306,9 @@ class DiskWriter:
     def _commit(self, handles: list[SegmentHandle]) -> None:
         try:
             with transaction(self._sessions) as session:
-                for handle in handles:
-                    self._index(session, handle)
+                updates = [u for u in (self._index(session, h) for h in handles) if u is not None]
+                if updates:  # one executemany for every segment already indexed
+                    session.execute(update(Segment), updates)
         except Exception:  # the database is away: keep the handles dirty, try next round
             log.exception("updating the recording index failed; retrying")
             return
@@ -322,9 +323,10 @@ class DiskWriter:
                         os.close(handle.fd)
                     handle.fd = None
 
-    def _index(self, session: Session, handle: SegmentHandle) -> None:
+    def _index(self, session: Session, handle: SegmentHandle) -> dict[str, object] | None:
+        """Insert a new segment's row now; for a known one, the values to update it with."""
         if handle.written == 0:  # the file could not even take its init segment
-            return
+            return None
         end = handle.end_written or handle.start
         values = {
             "end_time": end,
@@ -348,5 +350,5 @@ class DiskWriter:
             session.add(row)
             session.flush()
             handle.segment_id = row.id
-        else:
-            session.execute(update(Segment).where(Segment.id == handle.segment_id).values(values))
+            return None
+        return {"id": handle.segment_id, **values}
