@@ -247,6 +247,11 @@ def _export(w: World) -> dict[str, Any]:
     }
 
 
+def _trigger(camera: int) -> Call:
+    body = {"camera_ids": [camera], "minutes": 1, "reason": "112 신고: 폭행"}
+    return Call("/api/recordings/triggers", json=body)
+
+
 PLAN = {"mode": "continuous"}
 HOLD_READERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN})
 
@@ -470,6 +475,16 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
         Rule(ADMINS, lambda w: _hold(w, w.own_camera)),
         Rule(SYSTEM, lambda w: _hold(w, w.shared_camera)),
     ],
+    ("POST", "/api/recordings/triggers"): [
+        Rule(OWN_VIDEO | SYSTEM, lambda w: _trigger(w.own_camera)),
+        Rule(SYSTEM, lambda w: _trigger(w.shared_camera)),
+    ],
+    ("GET", "/api/recordings/triggers"): [
+        Rule(OWN_VIDEO | SYSTEM, fixed("/api/recordings/triggers"))
+    ],
+    ("POST", "/api/recordings/triggers/{trigger_id}/stop"): [
+        Rule(OWN_VIDEO | SYSTEM, fixed("/api/recordings/triggers/999/stop"))
+    ],
     ("POST", "/api/exports"): [
         Rule(
             frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.RESPONDER}),
@@ -520,6 +535,7 @@ def test_every_route_refuses_the_signed_out(client: TestClient) -> None:
             "hold_id",
             "segment_id",
             "export_id",
+            "trigger_id",
         ):
             concrete = concrete.replace("{" + name + "}", "1")
         response = client.request(method, concrete)

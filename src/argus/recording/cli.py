@@ -15,6 +15,7 @@ from argus.recording.check import check
 from argus.recording.lock import RecordingLock
 from argus.recording.plans import parse_windows, set_plans
 from argus.recording.retention import enforce_floor, sweep
+from argus.recording.triggers import start_triggers
 from argus.recording.volumes import volumes_of
 from argus.schema import ensure_schema
 
@@ -90,6 +91,26 @@ def plan(
     finally:
         engine.dispose()
     typer.echo(f"{len(cameras)} cameras: {mode}")
+
+
+@app.command("trigger")
+def trigger(
+    cameras: Annotated[list[int], typer.Argument(help="camera ids")],
+    reason: Annotated[str, typer.Option(help="why: the incident, the report")],
+    minutes: Annotated[float, typer.Option(help="how long to record")] = 30.0,
+    incident: Annotated[int | None, typer.Option(help="the incident's id")] = None,
+) -> None:
+    """Record cameras from now for a while, whatever their plans (recording on incident)."""
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        ensure_schema(engine)
+        ids = start_triggers(
+            make_sessionmaker(engine), cameras, minutes, reason, incident_id=incident
+        )
+    finally:
+        engine.dispose()
+    typer.echo(f"{len(ids)} cameras recorded for {minutes:g} minutes (triggers {ids})")
 
 
 @app.command("sweep")

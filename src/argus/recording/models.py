@@ -1,4 +1,5 @@
-"""Tables of recording: the segment index, recording plans per camera, legal holds.
+"""Tables of recording: the segment index, recording plans per camera, triggers (recording on
+incident), legal holds.
 
 A segment row is written only after the bytes it describes are on disk (data, fsync, then the
 row), so `bytes` is never more than the file holds (invariant 4). `state` is ``open`` while the
@@ -92,3 +93,25 @@ class LegalHold(Base):
     release_reason: Mapped[str | None] = mapped_column(Text)
 
     __table_args__ = (CheckConstraint("end_time > start_time", name="hold_extent"),)
+
+
+class RecordingTrigger(Base):
+    """Record one camera in [start, end) whatever its plan: an incident, or an operator's call.
+
+    While a trigger is active the media worker that serves the camera records its main stream
+    (a camera already recording goes on as it was). Stopping a trigger early sets `end_time`
+    to the moment it was stopped."""
+
+    __tablename__ = "recording_triggers"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    camera_id: Mapped[int] = mapped_column(Integer, index=True)
+    start_time: Mapped[datetime] = mapped_column()
+    end_time: Mapped[datetime] = mapped_column(index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+    created_by: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    stopped_by: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (CheckConstraint("end_time > start_time", name="trigger_extent"),)

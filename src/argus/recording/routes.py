@@ -11,6 +11,7 @@ set them; auditors of the owner read holds.
 - `GET /api/playback/{camera_id}/rec/{segment_id}.mp4?token` a recorded file (Range requests)
 - `GET|PUT /api/recordings/plans/{camera_id}` how a camera is recorded
 - `GET /api/recordings/holds`, `POST /api/recordings/holds`, `POST …/holds/{id}/release`
+- `GET|POST /api/recordings/triggers`, `POST …/triggers/{id}/stop` recording on incident
 """
 
 from __future__ import annotations
@@ -26,17 +27,19 @@ from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session, sessionmaker
 
+from argus.audit.query import as_utc
 from argus.db import transaction, utcnow
-from argus.errors import NotFoundError
+from argus.errors import ForbiddenError, NotFoundError
 from argus.identity.deps import current_principal, require_roles
 from argus.identity.principal import Principal, Role
 from argus.recording.holds import place_hold, release_hold
 from argus.recording.index import SegmentInfo
-from argus.recording.models import LegalHold, RecordingPlan, Segment
+from argus.recording.models import LegalHold, RecordingPlan, RecordingTrigger, Segment
 from argus.recording.plans import parse_windows, plan_of, set_plans
 from argus.recording.playback import check_range, parse_time, timeline
 from argus.recording.playback_hls import byte_range, shift_decode_times, vod_playlist
 from argus.recording.playback_ws import PlaybackServer
+from argus.recording.triggers import start_triggers, stop_trigger
 from argus.registry.access import ensure_owner_admin
 from argus.registry.models import Camera
 from argus.sharing.tokens import StreamClaims
@@ -341,3 +344,92 @@ def release(
         hold = session.get(LegalHold, hold_id)
         assert hold is not None
         return _hold_json(hold)
+
+
+# --- recording on incident -----------------------------------------------------------------
+
+TRIGGER_ROLES = (Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN)
+TriggerDep = Annotated[Principal, Depends(require_roles(*TRIGGER_ROLES))]
+
+
+class TriggerIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    camera_ids: list[int] = Field(min_length=1, max_length=100)
+    minutes: float = Field(default=30.0, description="how long to record (at most a day)")
+    reason: str = Field(min_length=1, max_length=2000)
+    incident_id: int | None = None
+
+
+def _trigger_json(row: RecordingTrigger) -> dict[str, Any]:
+    return {
+        "id": row.id,
+        "camera_id": row.camera_id,
+        "from": as_utc(row.start_time).isoformat(),
+        "until": as_utc(row.end_time).isoformat(),
+        "reason": row.reason,
+        "incident_id": row.incident_id,
+        "created_by": row.created_by,
+        "stopped_by": row.stopped_by,
+    }
+
+
+def _ensure_owner_staff(principal: Principal, owner_id: int) -> None:
+    if principal.has(Role.SYSTEM_ADMIN) or principal.agency_id == owner_id:
+        return
+    raise ForbiddenError(
+        f"only the owning agency's staff (agency {owner_id}) or a system admin may trigger "
+        "recording of its cameras"
+    )
+
+
+@router.post("/api/recordings/triggers", status_code=201)
+def create_triggers(
+    body: TriggerIn, sessions: SessionsDep, principal: TriggerDep
+) -> list[dict[str, Any]]:
+    """Record these cameras from now for `minutes`, whatever their plans (an incident, a
+    report): the owner's operators, supervisors and admins. Audited as recording.trigger."""
+    with sessions() as session:
+        for camera_id in dict.fromkeys(body.camera_ids):
+            _ensure_owner_staff(principal, _camera(session, camera_id).owner_id)
+    ids = start_triggers(
+        sessions,
+        body.camera_ids,
+        body.minutes,
+        body.reason,
+        incident_id=body.incident_id,
+        user_id=principal.user_id,
+        agency_id=principal.agency_id,
+    )
+    with sessions() as session:
+        rows = session.scalars(select(RecordingTrigger).where(RecordingTrigger.id.in_(ids)))
+        return [_trigger_json(row) for row in rows]
+
+
+@router.get("/api/recordings/triggers")
+def list_triggers(
+    sessions: SessionsDep, principal: TriggerDep, active: bool = True
+) -> list[dict[str, Any]]:
+    """Triggers on the caller's agency's cameras (every camera for a system admin)."""
+    with sessions() as session:
+        stmt = select(RecordingTrigger).join(Camera, Camera.id == RecordingTrigger.camera_id)
+        if active:
+            stmt = stmt.where(RecordingTrigger.end_time > utcnow())
+        if not principal.has(Role.SYSTEM_ADMIN):
+            stmt = stmt.where(Camera.owner_id == principal.agency_id)
+        rows = session.scalars(stmt.order_by(RecordingTrigger.id))
+        return [_trigger_json(row) for row in rows]
+
+
+@router.post("/api/recordings/triggers/{trigger_id}/stop")
+def stop(trigger_id: int, sessions: SessionsDep, principal: TriggerDep) -> dict[str, Any]:
+    """End a trigger now; the camera goes back to its plan."""
+    with sessions() as session:
+        row = session.get(RecordingTrigger, trigger_id)
+        if row is None:
+            raise NotFoundError(f"recording trigger {trigger_id} does not exist")
+        _ensure_owner_staff(principal, _camera(session, row.camera_id).owner_id)
+    stopped = stop_trigger(
+        sessions, trigger_id, user_id=principal.user_id, agency_id=principal.agency_id
+    )
+    return _trigger_json(stopped)

@@ -1,8 +1,10 @@
 """Recording in a media process: the plans of the cameras it serves, one recorder each.
 
-Every `plan_seconds` the service reads the plans of its cameras and starts or stops recorders
-to match (a scheduled plan starts at its window and stops after it). A recorder holds a lease
-on its camera stream, so a recorded camera stays pulled and its viewers share the same pull.
+Every `plan_seconds` the service reads the plans of its cameras and the active triggers
+(recording on incident) and starts or stops recorders to match (a scheduled plan starts at its
+window and stops after it; a trigger records the main stream until it ends). A recorder holds
+a lease on its camera stream, so a recorded camera stays pulled and its viewers share the same
+pull.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from argus.recording.disk import DiskWriter
 from argus.recording.lock import RecordingLock
 from argus.recording.plans import Plan, load_plans
 from argus.recording.recorder import CameraRecorder
+from argus.recording.triggers import active_cameras
 from argus.recording.volumes import volumes_of
 
 log = logging.getLogger(__name__)
@@ -73,8 +76,7 @@ class RecordingService:
     async def refresh(self) -> None:
         """Read the plans now and start or stop recorders to match."""
         plans = await asyncio.to_thread(self._plans)
-        now = utcnow()
-        wanted = {p.camera_id: p for p in plans if self.serves(p.camera_id) and p.active(now)}
+        wanted = {p.camera_id: p for p in plans if self.serves(p.camera_id)}
         for camera_id in list(self._running):
             running = self._running[camera_id]
             if camera_id not in wanted or running.task.done():
@@ -84,8 +86,15 @@ class RecordingService:
                 await self._start_one(plan)
 
     def _plans(self) -> list[Plan]:
+        """The plans active now, and a continuous main-stream plan for each camera that only
+        a trigger (an incident) wants recorded."""
+        now = utcnow()
         with self.sessions() as session:
-            return load_plans(session)
+            plans = [p for p in load_plans(session) if p.active(now)]
+            triggered = active_cameras(session, now)
+        planned = {p.camera_id for p in plans}
+        plans.extend(Plan(c, "continuous", "main", (), "UTC") for c in sorted(triggered - planned))
+        return plans
 
     async def _loop(self) -> None:
         while True:
