@@ -323,3 +323,20 @@ def test_links_expire_and_forged_links_are_refused(world: World, tmp_path: Path)
     exports.clock = lambda: datetime.now(UTC)
     assert world.client.get(link["url"]).status_code == 409
     assert not list(world.settings.exports_path.glob(f"export-{made['id']}*"))
+
+
+def test_an_export_whose_footage_is_gone_fails_with_the_reason(world: World) -> None:
+    exports = world.client.app.state.exports  # type: ignore[attr-defined]
+    exports.settings = world.settings.model_copy(update={"export_auto_approve_own": False})
+    made = world.post("buk-supervisor", "/api/exports", world.body(0, 4)).json()
+    assert made["state"] == "pending"
+    for path in (world.settings.data_dir / "recordings").rglob("*.mp4"):
+        path.unlink()  # the disk lost them after the request
+    decided = world.post("buk-admin", f"/api/exports/{made['id']}/approve", {})
+    assert decided.status_code == 200, decided.text
+    failed = world.client.get(
+        f"/api/exports/{made['id']}", headers=world.headers["buk-supervisor"]
+    ).json()
+    assert failed["state"] == "failed" and "cannot be read" in failed["reason"]
+    assert world.post("buk-supervisor", f"/api/exports/{made['id']}/link").status_code == 409
+    assert not list(world.settings.exports_path.glob("*"))  # nothing half-built is left

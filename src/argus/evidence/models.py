@@ -34,7 +34,7 @@ class ExportRequest(Base):
     case_number: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(12), default="pending")
     reason: Mapped[str | None] = mapped_column(Text)
-    directory: Mapped[str | None] = mapped_column(String(300))
+    directory: Mapped[str | None] = mapped_column(String(300))  # the built zip's path
     manifest_sha256: Mapped[str | None] = mapped_column(String(64))
     bytes: Mapped[int | None] = mapped_column(BigInteger)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)

@@ -10,7 +10,8 @@
 3. **Build** (once every owner approved). One MP4 per camera and range, cut from the recordings
    without re-encoding; then the ``steps`` (each may rewrite a file in place: the slot where
    face and plate masking will go; none is built yet); then the manifest with every file's
-   SHA-256, signed with the deployment's Ed25519 export key; then a zip of the folder.
+   SHA-256, signed with the deployment's Ed25519 export key; then the folder becomes one zip
+   (``export-{id}.zip`` in ``export_dir``; ``directory`` of the request row names it).
 4. **Download.** The requester asks for a link (valid ``export_link_hours``, never past the
    export's own expiry); each download through it is the provision, written to each camera
    owner's PIPA ledger as 제공 (``access.export``). After ``expires_at`` the files are removed.
@@ -22,6 +23,7 @@ export.failed, export.link, access.export, export.expire.
 from __future__ import annotations
 
 import logging
+import os
 import shutil
 import threading
 import zipfile
@@ -39,7 +41,8 @@ from argus.audit.log import record, record_many
 from argus.audit.query import as_utc
 from argus.config import Settings
 from argus.db import transaction, utcnow
-from argus.errors import ArgusError, ConflictError, FieldError, ForbiddenError, NotFoundError
+from argus.durable import fsync_dir
+from argus.errors import ConflictError, FieldError, ForbiddenError, NotFoundError
 from argus.evidence.cut import CutFile, cut
 from argus.evidence.links import LinkSigner
 from argus.evidence.manifest import file_entry, load_export_key, write_manifest
@@ -312,8 +315,8 @@ class ExportService:
             if row.state != "approved":
                 return
             items = list(row.items)
-        final = self.root / f"export-{export_id}"
-        staging = self.root / f"export-{export_id}.building"
+        name = f"export-{export_id}"
+        staging = self.root / f"{name}.building"
         try:
             shutil.rmtree(staging, ignore_errors=True)
             staging.mkdir(parents=True)
@@ -323,18 +326,17 @@ class ExportService:
                     step(staging / made.name)
             manifest = self._manifest(export_id, files, staging)
             digest = write_manifest(staging, manifest, load_export_key(self.settings))
-            shutil.rmtree(final, ignore_errors=True)
-            staging.rename(final)
-            archive = self._zip(final)
-        except (ArgusError, OSError, ValueError) as exc:
-            shutil.rmtree(staging, ignore_errors=True)
-            log.error("export %s failed: %s", export_id, exc)
-            self._finish(export_id, "failed", reason=str(exc)[:500])
+            archive = self._zip(staging, self.root / f"{name}.zip", name)
+        except Exception as exc:  # whatever it was, the export ends failed, with the reason
+            log.exception("export %s failed", export_id)
+            self._finish(export_id, "failed", reason=str(exc)[:500] or type(exc).__name__)
             return
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
         self._finish(
             export_id,
             "ready",
-            directory=str(final),
+            directory=str(archive),
             digest=digest,
             size=archive.stat().st_size,
             files=[f.name for f in files],
@@ -433,13 +435,17 @@ class ExportService:
             }
 
     @staticmethod
-    def _zip(folder: Path) -> Path:
-        archive = folder.with_suffix(".zip")
-        staging = folder.with_suffix(".zip.part")
-        with zipfile.ZipFile(staging, "w", zipfile.ZIP_STORED) as out:
+    def _zip(folder: Path, archive: Path, name: str) -> Path:
+        """The folder as `archive` (stored, not compressed: MP4 does not shrink), its files
+        under `name`/; written aside, synced, then moved into place."""
+        partial = archive.with_suffix(".zip.part")
+        with zipfile.ZipFile(partial, "w", zipfile.ZIP_STORED, allowZip64=True) as out:
             for path in sorted(folder.iterdir()):
-                out.write(path, f"{folder.name}/{path.name}")
-        staging.rename(archive)
+                out.write(path, f"{name}/{path.name}")
+        with partial.open("rb") as handle:
+            os.fsync(handle.fileno())
+        partial.replace(archive)
+        fsync_dir(archive.parent)
         return archive
 
     def _finish(
@@ -504,12 +510,14 @@ class ExportService:
             row = self._row(session, export_id)
             if row.state != "ready" or row.directory is None:
                 raise ConflictError(f"export {export_id} is {row.state}: nothing to download")
-            folder = Path(row.directory)
-            archive = folder.with_suffix(".zip")
+            archive = Path(row.directory)
             if not archive.is_file():
                 raise NotFoundError(f"export {export_id}'s files are gone")
             row.downloads = (row.downloads or 0) + 1
-            names = sorted(p.name for p in folder.iterdir() if p.suffix == ".mp4")
+            with zipfile.ZipFile(archive) as listing:
+                names = sorted(
+                    n.rsplit("/", 1)[-1] for n in listing.namelist() if n.endswith(".mp4")
+                )
             events = []
             for item in row.items:
                 prefix = f"camera-{item['camera_id']}_"
@@ -536,7 +544,7 @@ class ExportService:
                     )
                 )
             record_many(session, events)
-        return archive, f"{folder.name}.zip"
+        return archive, archive.name
 
     # -- expiry -------------------------------------------------------------------------
 
@@ -552,9 +560,7 @@ class ExportService:
             due = [(row.id, row.directory) for row in rows]
         for export_id, directory in due:
             if directory:
-                folder = Path(directory)
-                shutil.rmtree(folder, ignore_errors=True)
-                folder.with_suffix(".zip").unlink(missing_ok=True)
+                Path(directory).unlink(missing_ok=True)
             with transaction(self.sessions) as session:
                 row = self._row(session, export_id)
                 row.state = "expired"
