@@ -3,7 +3,7 @@
 The protocol (docs/live-protocol.md has it for client writers):
 
 1. Open `ws://…/api/playback/{camera_id}?token=…&from=ISO&until=ISO[&speed=1|2|4|8]
-   [&at=ISO][&stream=main|sub]`. The token is a stream token for this camera with the
+   [&at=ISO][&stream=main|sub][&hevc=1]`. The token is a stream token for this camera with the
    `playback` capability (POST /api/access/token). `at` (default `from`) is where to start.
 2. The server sends `{"type": "range", "from", "until", "recorded": [...], "gaps": [...]}`:
    what of the range is recorded and what is not.
@@ -20,8 +20,9 @@ The protocol (docs/live-protocol.md has it for client writers):
    keyframe at or before `to`: the player sets its currentTime to `media_time`. A seek outside
    the range is answered `{"type": "error"}` and playback goes on.
 7. At the end of the range `{"type": "end", "media_time"}`; the socket stays open for seeks.
-8. Renewal, revocation and the close codes are the live path's (4400 bad request, 4401 token,
-   4403 revoked, 4404 unknown camera, 4422 a range that cannot be played: the reason says why).
+8. Renewal, revocation and the close codes are the live path's (4400 bad request or a range
+   that cannot be played: the reason says why, 4401 token, 4403 revoked, 4404 unknown camera,
+   4415 H.265 recordings without `hevc=1`: play the HLS VOD in an external player).
 """
 
 from __future__ import annotations
@@ -42,6 +43,7 @@ from argus.errors import ArgusError, FieldError, NotFoundError
 from argus.media.live_fmp4 import init_of
 from argus.media.live_ws import (
     CLOSE_BAD_REQUEST,
+    CLOSE_CODEC,
     CLOSE_NOT_FOUND,
     CLOSE_TOKEN,
     LiveViews,
@@ -71,7 +73,10 @@ from argus.sharing.tokens import TokenError
 
 log = logging.getLogger(__name__)
 
-CLOSE_RANGE = 4422
+HEVC_MESSAGE = (
+    "H.265: this browser cannot decode it; play the recording's HLS VOD "
+    "(index.m3u8) in an external player"
+)
 LEAD = 3.0
 """Seconds of output sent ahead of the player's clock."""
 
@@ -85,6 +90,7 @@ class PlaybackRequest:
     at: datetime
     speed: int
     stream: str
+    hevc: bool = False
 
     @classmethod
     def from_query(cls, camera_id: int, query: dict[str, str]) -> PlaybackRequest:
@@ -99,6 +105,9 @@ class PlaybackRequest:
         stream = query.get("stream", "main")
         if stream not in ("main", "sub"):
             raise FieldError("stream", f"must be main or sub, not {stream[:20]!r}")
+        hevc = query.get("hevc", "0")
+        if hevc not in ("0", "1"):
+            raise FieldError("hevc", "must be 0 or 1")
         return cls(
             camera_id,
             query.get("token", ""),
@@ -107,6 +116,7 @@ class PlaybackRequest:
             at,
             parse_speed(query.get("speed")),
             stream,
+            hevc == "1",
         )
 
 
@@ -171,7 +181,7 @@ class PlaybackServer:
         client: str | None,
     ) -> None:
         await websocket.send_text(json.dumps({"type": "range", **line.as_json()}))
-        session = _Session(self, websocket, line, view)
+        session = _Session(self, websocket, line, view, request.hevc)
         session.start(request.at, request.speed, seek=False)
         receiver = asyncio.create_task(self._receive(websocket, session, view, client))
         ended = asyncio.create_task(view.ended.wait())
@@ -218,8 +228,14 @@ class _Session:
     """The sending half of one playback: one task at a time, replaced on every seek."""
 
     def __init__(
-        self, server: PlaybackServer, websocket: WebSocket, line: Timeline, view: TokenView
+        self,
+        server: PlaybackServer,
+        websocket: WebSocket,
+        line: Timeline,
+        view: TokenView,
+        hevc: bool,
     ) -> None:
+        self.hevc = hevc
         self.server = server
         self.websocket = websocket
         self.line = line
@@ -260,6 +276,9 @@ class _Session:
                 if event is None:
                     return
                 if isinstance(event, Init):
+                    if event.format.codec == "h265" and not self.hevc:
+                        self.view.end(CLOSE_CODEC, HEVC_MESSAGE)
+                        return
                     await send.send_text(_init_message(event, self.line.camera_id))
                     await send.send_bytes(init_of(event.format))
                     fmt_sent = True
