@@ -13,6 +13,7 @@ import json
 import subprocess
 import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -93,8 +94,12 @@ def footage(settings: Settings, engine: Engine, registry: Registry) -> Iterator[
         )
     ).id
     start = float(int(time.time()) - 120)
-    asyncio.run(record_frames(settings, engine, camera, 10 * FPS, start))
-    asyncio.run(record_frames(settings, engine, camera, 10 * FPS, start + 20))
+    # in a thread of its own: the Chromium tests' Playwright holds this thread's event loop
+    with ThreadPoolExecutor(1) as pool:
+        for wall in (start, start + 20):
+            pool.submit(
+                asyncio.run, record_frames(settings, engine, camera, 10 * FPS, wall)
+            ).result()
     app = create_app(settings, engine)
     for name, agency, role in [
         ("buk-admin", buk, Role.AGENCY_ADMIN),

@@ -17,7 +17,8 @@ The protocol (docs/live-protocol.md has it for client writers):
    output timeline goes straight on to the next recorded picture.
 6. `{"type": "seek", "to": ISO[, "speed": n]}` from the player (also to change speed) is
    answered `{"type": "seeked", "to", "speed", "media_time"}` before the fragments from the
-   keyframe at or before `to`: the player sets its currentTime to `media_time`. A seek outside
+   keyframe at or before `to`: the player sets its currentTime to `media_time` once that
+   fragment is appended (a media element clamps a seek to what is buffered). A seek outside
    the range is answered `{"type": "error"}` and playback goes on.
 7. At the end of the range `{"type": "end", "media_time"}`; the socket stays open for seeks.
 8. Renewal, revocation and the close codes are the live path's (4400 bad request or a range
