@@ -11,6 +11,10 @@ DEMO_DIR ?= $(CURDIR)/var/demo
 # ffprobe in the media tests; chromium: the browser of the player tests (driven by Playwright);
 # GStreamer's RTSP server (run by Debian's python3): an independent server for the RTSP client.
 
+CONSOLE_VENDOR := src/argus/console/static/vendor
+CONSOLE_STAMP := $(CONSOLE_VENDOR)/.installed
+NPM_PACKAGES := web/node_modules
+
 .PHONY: demo test lint typecheck unit bench lock sysdeps clean
 
 $(STAMP): requirements.lock pyproject.toml
@@ -20,6 +24,18 @@ $(STAMP): requirements.lock pyproject.toml
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -r requirements.lock
 	$(BIN)/pip install --quiet --no-deps -e .
+	@touch $@
+
+# The console's browser libraries (Leaflet, Supercluster) from the npm registry, pinned in
+# web/package-lock.json, copied where Argus serves them: nothing is fetched from a CDN at run time.
+$(CONSOLE_STAMP): web/package.json web/package-lock.json
+	@command -v npm >/dev/null 2>&1 || $(MAKE) --no-print-directory apt APT="nodejs npm"
+	cd web && npm ci --no-audit --no-fund --loglevel=error
+	mkdir -p $(CONSOLE_VENDOR)
+	cp $(NPM_PACKAGES)/leaflet/dist/leaflet.js $(NPM_PACKAGES)/leaflet/dist/leaflet.css \
+		$(NPM_PACKAGES)/supercluster/dist/supercluster.min.js $(CONSOLE_VENDOR)/
+	cp $(NPM_PACKAGES)/leaflet/LICENSE $(CONSOLE_VENDOR)/LICENSE.leaflet
+	cp $(NPM_PACKAGES)/supercluster/LICENSE $(CONSOLE_VENDOR)/LICENSE.supercluster
 	@touch $@
 
 # Debian packages: install what is missing (needs root, or sudo).
@@ -38,7 +54,7 @@ apt:
 	echo "installing Debian packages:$(APT)"; \
 	$$SUDO apt-get update -qq && DEBIAN_FRONTEND=noninteractive $$SUDO apt-get install -y -qq --no-install-recommends $(APT) >/dev/null
 
-demo: $(STAMP)
+demo: $(STAMP) $(CONSOLE_STAMP)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus db upgrade
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju --demo-accounts
 	@# four cameras recorded continuously (about 1.8 GB an hour; the storage floor keeps 2 GB free)
@@ -55,7 +71,7 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-unit: $(STAMP) sysdeps
+unit: $(STAMP) sysdeps $(CONSOLE_STAMP)
 	$(BIN)/pytest
 
 test: lint typecheck unit
@@ -78,4 +94,4 @@ lock: $(STAMP)
 	$(BIN)/uv pip compile pyproject.toml --extra dev --python-version 3.11 --no-header -o requirements.lock
 
 clean:
-	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) var .mypy_cache .ruff_cache .pytest_cache $(NPM_PACKAGES) $(CONSOLE_VENDOR)

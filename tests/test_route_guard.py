@@ -485,6 +485,10 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/recordings/triggers/{trigger_id}/stop"): [
         Rule(OWN_VIDEO | SYSTEM, fixed("/api/recordings/triggers/999/stop"))
     ],
+    ("GET", "/api/console/config"): [Rule(ANY, fixed("/api/console/config"))],
+    ("GET", "/api/console/boundaries/{layer}.geojson"): [
+        Rule(ANY, fixed("/api/console/boundaries/districts.geojson"))
+    ],
     ("POST", "/api/exports"): [
         Rule(
             frozenset({Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.RESPONDER}),

@@ -132,6 +132,14 @@ class Settings(BaseSettings):
     export_link_hours: float = Field(
         default=24.0, gt=0.0, le=24.0 * 30, description="how long an export's download link works"
     )
+    console_tile_url: str | None = Field(
+        default=None,
+        description="a tile server of the deployment's own for the console's map, as "
+        "https://tiles.example/{z}/{x}/{y}.png; none: Gwangju's boundaries served by Argus",
+    )
+    console_tile_attribution: str = Field(
+        default="", description="the attribution the tile server's licence asks for"
+    )
     timezone: str = Field(
         default="Asia/Seoul", description="local time of schedules and of dates shown to people"
     )

@@ -16,6 +16,8 @@ from argus.api.errors import install_error_handlers
 from argus.api.services import build_services
 from argus.audit.routes import router as audit_router
 from argus.config import Settings
+from argus.console.routes import api as console_api
+from argus.console.routes import router as console_router
 from argus.db import make_engine, make_sessionmaker
 from argus.evidence.routes import router as export_router
 from argus.evidence.service import ExportService
@@ -143,6 +145,8 @@ def create_app(
     app.include_router(player_router)
     app.include_router(recording_router)
     app.include_router(export_router)
+    app.include_router(console_router)
+    app.include_router(console_api)
 
     @app.get("/api/health", tags=["system"])
     def health() -> dict[str, str]:

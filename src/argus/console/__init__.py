@@ -1,0 +1,1 @@
+"""The operator console: the web application people in a control centre work from."""

@@ -1,0 +1,160 @@
+"""Routes of the console: its page and files at /console/, and the data its map needs.
+
+The page and its files are public (they hold no data); everything they show comes from the API
+with the user's bearer token, kept in memory only. Nothing is loaded from elsewhere: the
+browser libraries (Leaflet, Supercluster) are installed from the npm registry by `make` into
+`static/vendor/` and served from here; the base layer is Gwangju's city, district and
+neighbourhood boundaries (통계청 SGIS 행정동 via vuski/admdongkor, see the data folder's
+SOURCE.md) served by `/api/console/boundaries/…`, unless the deployment names its own tile
+server (`console_tile_url`), whose origin alone the page may then load images from.
+
+- `GET /console/` the page; `GET /console/{file}`, `/console/vendor/{file}` its files
+- `GET /api/console/config` the map's base layer and the local time zone
+- `GET /api/console/boundaries/{layer}.geojson` city, districts or neighbourhoods
+"""
+
+from __future__ import annotations
+
+import os
+from functools import cache
+from pathlib import Path
+from typing import Annotated, Any
+from urllib.parse import urlsplit
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from fastapi.responses import FileResponse, RedirectResponse, Response
+
+from argus.config import Settings
+from argus.errors import NotFoundError
+from argus.identity.deps import current_principal
+from argus.identity.principal import Principal
+
+STATIC = Path(__file__).with_name("static")
+VENDOR = STATIC / "vendor"
+FILES = {
+    "index.html": "text/html; charset=utf-8",
+    "console.js": "text/javascript; charset=utf-8",
+    "console.css": "text/css; charset=utf-8",
+}
+VENDOR_FILES = {
+    "leaflet.js": "text/javascript; charset=utf-8",
+    "leaflet.css": "text/css; charset=utf-8",
+    "supercluster.min.js": "text/javascript; charset=utf-8",
+    "LICENSE.leaflet": "text/plain; charset=utf-8",
+    "LICENSE.supercluster": "text/plain; charset=utf-8",
+}
+LAYERS = {
+    "city": "city.geojson",
+    "districts": "districts.geojson",
+    "neighbourhoods": "neighbourhoods.geojson",
+}
+BOUNDARY_ATTRIBUTION = "행정경계: 통계청 SGIS (vuski/admdongkor, 2021-04)"
+
+router = APIRouter(include_in_schema=False)
+api = APIRouter(prefix="/api/console", tags=["console"])
+
+
+def _headers(settings: Settings) -> dict[str, str]:
+    images = "'self' data:"
+    if settings.console_tile_url:
+        parts = urlsplit(settings.console_tile_url)
+        images += f" {parts.scheme}://{parts.netloc}"
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
+            f"media-src blob:; img-src {images}; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+
+
+def _settings(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+SettingsDep = Annotated[Settings, Depends(_settings)]
+
+
+@router.get("/console", response_model=None)
+def console_redirect() -> RedirectResponse:
+    return RedirectResponse("/console/", status_code=308)
+
+
+@router.get("/console/", response_model=None)
+def console_page(settings: SettingsDep) -> FileResponse:
+    return FileResponse(
+        STATIC / "index.html", media_type=FILES["index.html"], headers=_headers(settings)
+    )
+
+
+@router.get("/console/vendor/{name}", response_model=None)
+def console_vendor(name: str, settings: SettingsDep) -> Response:
+    media_type = VENDOR_FILES.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail=f"no console file {name[:40]!r}")
+    path = VENDOR / name
+    if not path.is_file():
+        return Response(
+            "the console's browser libraries are not installed: run make (npm ci in web/)",
+            status_code=503,
+            media_type="text/plain",
+        )
+    return FileResponse(path, media_type=media_type, headers=_headers(settings))
+
+
+@router.get("/console/{name}", response_model=None)
+def console_file(name: str, settings: SettingsDep) -> FileResponse:
+    media_type = FILES.get(name)
+    if media_type is None:
+        raise HTTPException(status_code=404, detail=f"no console file {name[:40]!r}")
+    return FileResponse(STATIC / name, media_type=media_type, headers=_headers(settings))
+
+
+@cache
+def boundaries_dir() -> Path | None:
+    """The shared data's gwangju-boundaries folder: ARGUS_REFERENCE_DATA, or ../shared/data."""
+    candidates = []
+    if os.environ.get("ARGUS_REFERENCE_DATA"):
+        candidates.append(Path(os.environ["ARGUS_REFERENCE_DATA"]))
+    candidates.append(Path.cwd().parent / "shared" / "data")
+    candidates.append(Path(__file__).resolve().parents[4] / "shared" / "data")
+    for candidate in candidates:
+        folder = candidate / "gwangju-boundaries"
+        if folder.is_dir():
+            return folder
+    return None
+
+
+@api.get("/config")
+def console_config(
+    settings: SettingsDep, _: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    """The map's base layer (the deployment's tile server, or the boundaries served here) and
+    the time zone dates are shown in."""
+    return {
+        "tile_url": settings.console_tile_url,
+        "tile_attribution": settings.console_tile_attribution,
+        "boundaries": [name for name in LAYERS if boundaries_dir() is not None],
+        "boundary_attribution": BOUNDARY_ATTRIBUTION,
+        "timezone": settings.timezone,
+    }
+
+
+@api.get("/boundaries/{layer}.geojson", response_model=None)
+def boundaries(
+    layer: str, settings: SettingsDep, _: Annotated[Principal, Depends(current_principal)]
+) -> FileResponse:
+    """Gwangju's city outline, its five districts or its 96 행정동, as GeoJSON."""
+    name = LAYERS.get(layer)
+    folder = boundaries_dir()
+    if name is None or folder is None:
+        raise NotFoundError(f"no boundary layer {layer[:40]!r} on this deployment")
+    return FileResponse(
+        folder / name,
+        media_type="application/geo+json",
+        headers={"Cache-Control": "private, max-age=3600"},
+    )

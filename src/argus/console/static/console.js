@@ -1,0 +1,287 @@
+// Argus console: sign in, then the map of every camera of the deployment, clustered, coloured by
+// owner or purpose, filtered by agency, district, purpose and status, searchable by id, address or
+// name. Leaflet draws it (on a canvas), Supercluster clusters it; both are served by Argus. The
+// base layer is the boundaries Argus serves, or the deployment's own tile server.
+'use strict';
+
+(() => {
+  const $ = (id) => document.getElementById(id);
+  const PALETTE = [
+    '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2',
+    '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173',
+  ];
+  const STATUS_RING = { online: '#1a7f37', offline: '#cf222e', unknown: '#ffffff' };
+  const GWANGJU = [35.1595, 126.8526];
+  let bearer = null;
+  const state = {
+    map: null,
+    layer: null,
+    features: [],
+    filtered: [],
+    index: null,
+    agencies: new Map(),
+    colours: new Map(),
+  };
+  window.argusConsole = state; // for tests: what the map holds
+
+  async function api(path, method = 'GET', body = undefined) {
+    const headers = { Accept: 'application/json' };
+    if (bearer) headers.Authorization = `Bearer ${bearer}`;
+    if (body !== undefined) headers['Content-Type'] = 'application/json';
+    const response = await fetch(path, {
+      method, headers, credentials: 'omit', cache: 'no-store',
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    let data = null;
+    try { data = await response.json(); } catch (_) { data = null; }
+    if (!response.ok) {
+      throw new Error((data && data.message) || `${response.status} ${response.statusText}`);
+    }
+    return data;
+  }
+
+  function statusOf(props) {
+    const s = props.stream_status;
+    if (s === 'streaming') return 'online';
+    if (s === null || s === undefined) return 'unknown';
+    return 'offline';
+  }
+
+  function colourKey(props) {
+    return $('f-colour').value === 'purpose' ? props.purpose : props.owner_name;
+  }
+
+  function colourOf(key) {
+    if (!state.colours.has(key)) {
+      state.colours.set(key, PALETTE[state.colours.size % PALETTE.length]);
+    }
+    return state.colours.get(key);
+  }
+
+  function option(select, value, text) {
+    const o = document.createElement('option');
+    o.value = value;
+    o.textContent = text;
+    select.append(o);
+  }
+
+  function fillFilters() {
+    const byName = (a, b) => a[1].localeCompare(b[1], 'ko');
+    const owners = new Map();
+    const districts = new Set();
+    const purposes = new Set();
+    for (const f of state.features) {
+      owners.set(String(f.properties.owner_id), f.properties.owner_name);
+      if (f.properties.district) districts.add(f.properties.district);
+      purposes.add(f.properties.purpose);
+    }
+    for (const [id, name] of [...owners].sort(byName)) option($('f-agency'), id, name);
+    for (const d of [...districts].sort((a, b) => a.localeCompare(b, 'ko'))) option($('f-district'), d, d);
+    for (const p of [...purposes].sort()) option($('f-purpose'), p, p);
+  }
+
+  function apply() {
+    const agency = $('f-agency').value;
+    const district = $('f-district').value;
+    const purpose = $('f-purpose').value;
+    const status = $('f-status').value;
+    state.filtered = state.features.filter((f) => {
+      const p = f.properties;
+      return (!agency || String(p.owner_id) === agency)
+        && (!district || p.district === district)
+        && (!purpose || p.purpose === purpose)
+        && (!status || statusOf(p) === status);
+    });
+    state.index = new Supercluster({ radius: 50, maxZoom: 17, minPoints: 3 }).load(state.filtered);
+    const count = state.filtered.length;
+    $('count').textContent = `${count.toLocaleString('en')} cameras (대)`;
+    $('count').dataset.count = String(count);
+    legend();
+    render();
+  }
+
+  function legend() {
+    const keys = new Map();
+    for (const f of state.filtered) {
+      const key = colourKey(f.properties);
+      keys.set(key, (keys.get(key) || 0) + 1);
+    }
+    const list = $('legend');
+    list.replaceChildren();
+    for (const [key, n] of [...keys].sort((a, b) => b[1] - a[1]).slice(0, 15)) {
+      const li = document.createElement('li');
+      const swatch = document.createElement('span');
+      swatch.className = 'swatch';
+      swatch.style.background = colourOf(key);
+      li.append(swatch, `${key} · ${n.toLocaleString('en')}`);
+      list.append(li);
+    }
+  }
+
+  function popup(props) {
+    const dl = document.createElement('dl');
+    dl.className = 'camera-popup';
+    const rows = [
+      ['Camera (카메라)', `#${props.id}${props.name ? ` · ${props.name}` : ''}`],
+      ['Owner (관리기관)', props.owner_name],
+      ['Purpose (목적)', props.purpose_raw || props.purpose],
+      ['Address (주소)', props.road_address || props.lot_address || '—'],
+      ['Status (상태)', `${statusOf(props)}${props.stream_error ? `: ${props.stream_error}` : ''}`],
+      ['Retention (보관일수)', `${props.retention_days} days`],
+    ];
+    for (const [term, value] of rows) {
+      const dt = document.createElement('dt');
+      dt.textContent = term;
+      const dd = document.createElement('dd');
+      dd.textContent = value;
+      dl.append(dt, dd);
+    }
+    return dl;
+  }
+
+  function render() {
+    if (!state.map || !state.index) return;
+    const b = state.map.getBounds();
+    const zoom = Math.round(state.map.getZoom());
+    const items = state.index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
+    state.layer.clearLayers();
+    let shown = 0;
+    for (const item of items) {
+      const [lon, lat] = item.geometry.coordinates;
+      if (item.properties.cluster) {
+        const n = item.properties.point_count;
+        shown += n;
+        const radius = Math.min(28, 9 + Math.log2(n) * 2.5);
+        const marker = L.circleMarker([lat, lon], {
+          radius, color: '#fff', weight: 2, fillColor: '#1d2b3a', fillOpacity: 0.85,
+        });
+        marker.bindTooltip(String(n), { permanent: true, direction: 'center', className: 'cluster-count' });
+        marker.on('click', () => {
+          const to = Math.min(state.index.getClusterExpansionZoom(item.properties.cluster_id), 18);
+          state.map.flyTo([lat, lon], to);
+        });
+        state.layer.addLayer(marker);
+      } else {
+        shown += 1;
+        const p = item.properties;
+        const marker = L.circleMarker([lat, lon], {
+          radius: 6, weight: 2, color: STATUS_RING[statusOf(p)] || '#fff',
+          fillColor: colourOf(colourKey(p)), fillOpacity: 0.95,
+        });
+        marker.bindPopup(() => popup(p));
+        marker.cameraId = p.id;
+        state.layer.addLayer(marker);
+      }
+    }
+    state.shown = shown;
+  }
+
+  async function boundaries(config) {
+    const styles = {
+      city: { color: '#1d2b3a', weight: 2.5, fill: false },
+      districts: { color: '#3d5a80', weight: 1.6, fillColor: '#dfe7f0', fillOpacity: 0.35 },
+      neighbourhoods: { color: '#8aa0b8', weight: 0.6, fill: false },
+    };
+    for (const name of ['districts', 'neighbourhoods', 'city']) {
+      if (!config.boundaries.includes(name)) continue;
+      const data = await api(`/api/console/boundaries/${name}.geojson`);
+      const layer = L.geoJSON(data, { style: styles[name], interactive: false });
+      layer.addTo(state.map);
+      if (name === 'districts') {
+        layer.eachLayer((shape) => {
+          const label = shape.feature.properties.name_ko;
+          if (label) {
+            L.tooltip({ permanent: true, direction: 'center', className: 'district-label' })
+              .setLatLng(shape.getBounds().getCenter()).setContent(label).addTo(state.map);
+          }
+        });
+      }
+    }
+    state.map.attributionControl.addAttribution(config.boundary_attribution);
+  }
+
+  async function start(me) {
+    $('signin-panel').hidden = true;
+    $('console').hidden = false;
+    $('signout').hidden = false;
+    $('who').textContent = `${me.username} · ${me.agency_name || `agency ${me.agency_id}`}`;
+    const config = await api('/api/console/config');
+    state.map = L.map('map', { preferCanvas: true, minZoom: 9, maxZoom: 19 }).setView(GWANGJU, 11);
+    state.map.attributionControl.setPrefix(false);
+    if (config.tile_url) {
+      L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 19 }).addTo(state.map);
+    }
+    state.layer = L.layerGroup().addTo(state.map);
+    await boundaries(config);
+    const cameras = await api('/api/cameras.geojson');
+    state.features = cameras.features;
+    fillFilters();
+    for (const id of ['f-agency', 'f-district', 'f-purpose', 'f-status', 'f-colour']) {
+      $(id).addEventListener('change', apply);
+    }
+    state.map.on('moveend', render);
+    apply();
+    document.body.dataset.ready = 'true';
+  }
+
+  function search(text) {
+    const q = text.trim().toLowerCase();
+    const list = $('results');
+    list.replaceChildren();
+    if (!q) return;
+    const exact = /^#?\d+$/.test(q) ? Number(q.replace('#', '')) : null;
+    const hits = state.features.filter((f) => {
+      const p = f.properties;
+      if (exact !== null) return p.id === exact;
+      return [p.name, p.road_address, p.lot_address].some((v) => v && v.toLowerCase().includes(q));
+    }).slice(0, 20);
+    if (!hits.length) {
+      const li = document.createElement('li');
+      li.textContent = 'no camera found (검색 결과 없음)';
+      list.append(li);
+      return;
+    }
+    for (const f of hits) {
+      const li = document.createElement('li');
+      const button = document.createElement('button');
+      button.type = 'button';
+      button.textContent = `#${f.properties.id} ${f.properties.road_address || f.properties.name || ''}`;
+      button.addEventListener('click', () => show(f));
+      li.append(button);
+      list.append(li);
+    }
+    if (hits.length === 1) show(hits[0]);
+  }
+
+  function show(feature) {
+    const [lon, lat] = feature.geometry.coordinates;
+    state.map.setView([lat, lon], 18);
+    L.popup().setLatLng([lat, lon]).setContent(popup(feature.properties)).openOn(state.map);
+  }
+
+  $('signin-form').addEventListener('submit', async (event) => {
+    event.preventDefault();
+    $('signin-status').textContent = 'signing in… (로그인 중)';
+    try {
+      const issued = await api('/api/auth/token', 'POST', {
+        username: $('username').value, password: $('password').value,
+      });
+      bearer = issued.access_token;
+      $('password').value = '';
+      const me = await api('/api/auth/me');
+      $('signin-status').textContent = '';
+      await start(me.user);
+    } catch (err) {
+      bearer = null;
+      $('signin-status').textContent = `not signed in: ${err.message}`;
+    }
+  });
+  $('signout').addEventListener('click', () => {
+    bearer = null;
+    location.reload();
+  });
+  $('search-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    search($('search').value);
+  });
+})();

@@ -1,0 +1,188 @@
+"""The console's map in Chromium, end to end: the real API server (uvicorn), the page signed in
+through its form, the cameras from the registry API, Gwangju's boundaries served by Argus, and
+not one request leaving 127.0.0.1.
+
+Debian's chromium, driven by Playwright (never a downloaded browser); `make test` installs it and
+the console's browser libraries (npm ci in web/)."""
+
+from __future__ import annotations
+
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import httpx
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+from sqlalchemy import Engine
+
+from argus.api.app import create_app
+from argus.config import Settings
+from argus.identity.access import Console
+from argus.identity.principal import Role
+from argus.identity.schemas import UserCreate
+from argus.registry.schemas import AgencyCreate, CameraCreate, SiteCreate
+from argus.registry.service import Registry
+from argus.registry.vocab import AgencyKind, Purpose
+from tests.media.live_server import serve
+from tests.media.test_player_chromium import CHROMIUM, CHROMIUM_ARGS
+
+PASSWORD = "Gwangju-2026!"
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+
+@dataclass
+class World:
+    base: str
+    buk: int
+    buk_cameras: int
+    seo_cameras: int
+    enforcement: int
+    named: int  # a camera with a road address to search for
+
+
+@pytest.fixture
+def database_url(tmp_path: Path, sqlite_template: Path) -> str:
+    """SQLite only: the registry API the page reads is tested on both databases elsewhere."""
+    path = tmp_path / "argus.db"
+    shutil.copy(sqlite_template, path)
+    return f"sqlite:///{path}"
+
+
+@pytest.fixture
+def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[World]:
+    app = create_app(settings, engine)
+    city = registry.create_agency(AgencyCreate(name="광주광역시", kind=AgencyKind.CITY)).id
+    buk = registry.create_agency(
+        AgencyCreate(
+            name="광주광역시 북구", kind=AgencyKind.DISTRICT, parent_id=city, district="북구"
+        )
+    ).id
+    named = 0
+    for n in range(5):
+        site = registry.create_site(
+            SiteCreate(
+                owner_id=city,
+                lat=35.152 + n * 1e-3,
+                lon=126.890,
+                district="서구",
+                road_address=f"광주광역시 서구 상무대로 {100 + n}",
+            )
+        ).id
+        camera = registry.create_camera(
+            CameraCreate(site_id=site, purpose=Purpose.CRIME_PREVENTION)
+        )
+        named = named or camera.id
+    for n in range(7):
+        site = registry.create_site(
+            SiteCreate(owner_id=buk, lat=35.174 + n * 2e-3, lon=126.912, district="북구")
+        ).id
+        registry.create_camera(
+            CameraCreate(
+                site_id=site,
+                purpose=Purpose.TRAFFIC_ENFORCEMENT if n < 4 else Purpose.CRIME_PREVENTION,
+            )
+        )
+    app.state.identity.users.create_user(
+        Console("test"),
+        UserCreate(
+            username="centre-operator", agency_id=city, roles=[Role.OPERATOR], password=PASSWORD
+        ),
+    )
+    with serve(app) as base:
+        yield World(base, buk, 7, 5, 4, named)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.fail(f"Debian's chromium is needed at {CHROMIUM} (make test installs it)")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
+    context = browser.new_context()
+    page = context.new_page()
+    hosts: list[str] = []
+    page.on("request", lambda request: hosts.append(urlsplit(request.url).hostname or ""))
+    try:
+        yield page, hosts
+    finally:
+        context.close()
+
+
+def sign_in(page: Page, world: World) -> None:
+    page.goto(f"{world.base}/console/")
+    page.fill("#username", "centre-operator")
+    page.fill("#password", PASSWORD)
+    page.click("#signin")
+    page.wait_for_selector("body[data-ready='true']", timeout=10000)
+
+
+def count(page: Page) -> int:
+    return int(page.get_attribute("#count", "data-count") or -1)
+
+
+def test_the_map_shows_the_cameras_of_each_filter(world: World, page: tuple[Page, list[str]]):
+    tab, hosts = page
+    sign_in(tab, world)
+    assert count(tab) == world.buk_cameras + world.seo_cameras
+    # everything the map holds is drawn: clusters and single cameras add up to the count
+    shown = tab.evaluate("() => window.argusConsole.shown")
+    assert shown == world.buk_cameras + world.seo_cameras
+    tab.select_option("#f-district", "북구")
+    assert count(tab) == world.buk_cameras
+    tab.select_option("#f-purpose", Purpose.TRAFFIC_ENFORCEMENT.value)
+    assert count(tab) == world.enforcement
+    tab.select_option("#f-district", "")
+    tab.select_option("#f-purpose", "")
+    tab.select_option("#f-agency", str(world.buk))
+    assert count(tab) == world.buk_cameras
+    tab.select_option("#f-agency", "")
+    tab.select_option("#f-status", "online")
+    assert count(tab) == 0  # nothing was pulled: no camera is known to be online
+    tab.select_option("#f-status", "unknown")
+    assert count(tab) == world.buk_cameras + world.seo_cameras
+    # the districts of Gwangju are drawn from the boundaries Argus serves
+    assert tab.locator(".district-label").count() == 5
+    assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_search_finds_a_camera_by_id_and_by_address(world: World, page: tuple[Page, list[str]]):
+    tab, hosts = page
+    sign_in(tab, world)
+    tab.fill("#search", f"#{world.named}")
+    tab.click("#search-form button")
+    popup = tab.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert f"#{world.named}" in popup.inner_text() and "광주광역시" in popup.inner_text()
+    tab.fill("#search", "상무대로")
+    tab.click("#search-form button")
+    assert tab.locator("#results button").count() == world.seo_cameras
+    tab.fill("#search", "없는 주소")
+    tab.click("#search-form button")
+    assert "no camera found" in tab.locator("#results").inner_text()
+    assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_the_page_is_served_with_a_strict_policy_and_its_data_needs_sign_in(world: World):
+    page = httpx.get(f"{world.base}/console/")
+    assert (
+        page.status_code == 200 and "default-src 'none'" in page.headers["content-security-policy"]
+    )
+    for name in ("console.js", "console.css", "vendor/leaflet.js", "vendor/supercluster.min.js"):
+        assert httpx.get(f"{world.base}/console/{name}").status_code == 200, name
+    for bad in ("secret.txt", "vendor/../routes.py", "vendor/nothing.js"):
+        assert httpx.get(f"{world.base}/console/{bad}").status_code == 404, bad
+    assert httpx.get(f"{world.base}/api/console/config").status_code == 401
+    assert httpx.get(f"{world.base}/api/console/boundaries/districts.geojson").status_code == 401
