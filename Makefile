@@ -87,6 +87,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/recording.py
 	$(BIN)/python bench/playback.py
 	$(BIN)/python bench/export.py
+	$(BIN)/python bench/console_map.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)

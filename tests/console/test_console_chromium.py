@@ -186,3 +186,33 @@ def test_the_page_is_served_with_a_strict_policy_and_its_data_needs_sign_in(worl
         assert httpx.get(f"{world.base}/console/{bad}").status_code == 404, bad
     assert httpx.get(f"{world.base}/api/console/config").status_code == 401
     assert httpx.get(f"{world.base}/api/console/boundaries/districts.geojson").status_code == 401
+
+
+def test_a_click_on_a_cluster_zooms_in_and_on_a_camera_shows_it(
+    world: World, page: tuple[Page, list[str]]
+):
+    tab, _ = page
+    sign_in(tab, world)
+
+    def drawn() -> list[dict[str, float | bool]]:
+        value = tab.evaluate(
+            """() => window.argusConsole.layer.drawn.map((d) => ({
+                x: d.x, y: d.y, cluster: !!d.item.properties.cluster }))"""
+        )
+        assert isinstance(value, list)
+        return value
+
+    box = tab.locator("#map").bounding_box()
+    assert box is not None
+    zoom = tab.evaluate("() => window.argusConsole.map.getZoom()")
+    cluster = next(d for d in drawn() if d["cluster"])
+    tab.mouse.click(box["x"] + float(cluster["x"]), box["y"] + float(cluster["y"]))
+    tab.wait_for_function(f"() => window.argusConsole.map.getZoom() > {zoom}", timeout=5000)
+    tab.wait_for_function(
+        "() => window.argusConsole.layer.drawn.some((d) => !d.item.properties.cluster)"
+    )
+    single = next(d for d in drawn() if not d["cluster"])
+    tab.mouse.click(box["x"] + float(single["x"]), box["y"] + float(single["y"]))
+    popup = tab.locator(".leaflet-popup-content")
+    popup.wait_for(timeout=5000)
+    assert "Camera" in popup.inner_text() and "Owner" in popup.inner_text()

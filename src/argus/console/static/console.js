@@ -1,6 +1,7 @@
 // Argus console: sign in, then the map of every camera of the deployment, clustered, coloured by
 // owner or purpose, filtered by agency, district, purpose and status, searchable by id, address or
-// name. Leaflet draws it (on a canvas), Supercluster clusters it; both are served by Argus. The
+// name. Leaflet holds the map, Supercluster clusters the cameras per zoom and one canvas draws
+// them; both libraries are served by Argus. The
 // base layer is the boundaries Argus serves, or the deployment's own tile server.
 'use strict';
 
@@ -92,7 +93,7 @@
         && (!purpose || p.purpose === purpose)
         && (!status || statusOf(p) === status);
     });
-    state.index = new Supercluster({ radius: 50, maxZoom: 17, minPoints: 3 }).load(state.filtered);
+    state.index = new Supercluster({ radius: 70, maxZoom: 17, minPoints: 3 }).load(state.filtered);
     const count = state.filtered.length;
     $('count').textContent = `${count.toLocaleString('en')} cameras (대)`;
     $('count').dataset.count = String(count);
@@ -139,41 +140,100 @@
     return dl;
   }
 
-  function render() {
-    if (!state.map || !state.index) return;
-    const b = state.map.getBounds();
-    const zoom = Math.round(state.map.getZoom());
-    const items = state.index.getClusters([b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
-    state.layer.clearLayers();
-    let shown = 0;
-    for (const item of items) {
+  // All cameras on one canvas, redrawn whole after every move: thousands of Leaflet layers (one
+  // per marker or cluster, with a DOM label each) cost hundreds of milliseconds per zoom; one
+  // canvas costs a few. Clicks are matched against what was drawn last.
+  const CameraCanvas = L.Layer.extend({
+    onAdd(map) {
+      this.canvas = L.DomUtil.create('canvas', 'camera-canvas leaflet-zoom-hide');
+      map.getPanes().overlayPane.append(this.canvas);
+      this.drawn = [];
+      map.on('moveend resize', this.redraw, this);
+      map.on('click', this.click, this);
+      this.redraw();
+    },
+    onRemove(map) {
+      this.canvas.remove();
+      map.off('moveend resize', this.redraw, this);
+      map.off('click', this.click, this);
+    },
+    redraw() {
+      const map = this._map;
+      if (!map || !state.index) return;
+      const t0 = performance.now();
+      const size = map.getSize();
+      const ratio = window.devicePixelRatio || 1;
+      const canvas = this.canvas;
+      canvas.width = size.x * ratio;
+      canvas.height = size.y * ratio;
+      canvas.style.width = `${size.x}px`;
+      canvas.style.height = `${size.y}px`;
+      L.DomUtil.setPosition(canvas, map.containerPointToLayerPoint([0, 0]));
+      const g = canvas.getContext('2d');
+      g.scale(ratio, ratio);
+      const b = map.getBounds();
+      const zoom = Math.round(map.getZoom());
+      const items = state.index.getClusters(
+        [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()], zoom);
+      const drawn = [];
+      let shown = 0;
+      g.textAlign = 'center';
+      g.textBaseline = 'middle';
+      g.font = 'bold 11px system-ui, sans-serif';
+      for (const item of items) {
+        const [lon, lat] = item.geometry.coordinates;
+        const at = map.latLngToContainerPoint([lat, lon]);
+        const p = item.properties;
+        if (p.cluster) {
+          shown += p.point_count;
+          const radius = Math.min(28, 9 + Math.log2(p.point_count) * 2.5);
+          g.beginPath();
+          g.arc(at.x, at.y, radius, 0, 2 * Math.PI);
+          g.fillStyle = 'rgba(29, 43, 58, 0.85)';
+          g.fill();
+          g.lineWidth = 2;
+          g.strokeStyle = '#fff';
+          g.stroke();
+          g.fillStyle = '#fff';
+          g.fillText(String(p.point_count), at.x, at.y);
+          drawn.push({ x: at.x, y: at.y, r: radius, item });
+        } else {
+          shown += 1;
+          g.beginPath();
+          g.arc(at.x, at.y, 6, 0, 2 * Math.PI);
+          g.fillStyle = colourOf(colourKey(p));
+          g.fill();
+          g.lineWidth = 2;
+          g.strokeStyle = STATUS_RING[statusOf(p)] || '#fff';
+          g.stroke();
+          drawn.push({ x: at.x, y: at.y, r: 8, item });
+        }
+      }
+      this.drawn = drawn;
+      state.shown = shown;
+      state.drawMs = performance.now() - t0;
+    },
+    click(event) {
+      const at = event.containerPoint;
+      let best = null;
+      for (const d of this.drawn) {
+        const dist = Math.hypot(d.x - at.x, d.y - at.y);
+        if (dist <= d.r && (!best || dist < best.dist)) best = { dist, d };
+      }
+      if (!best) return;
+      const { item } = best.d;
       const [lon, lat] = item.geometry.coordinates;
       if (item.properties.cluster) {
-        const n = item.properties.point_count;
-        shown += n;
-        const radius = Math.min(28, 9 + Math.log2(n) * 2.5);
-        const marker = L.circleMarker([lat, lon], {
-          radius, color: '#fff', weight: 2, fillColor: '#1d2b3a', fillOpacity: 0.85,
-        });
-        marker.bindTooltip(String(n), { permanent: true, direction: 'center', className: 'cluster-count' });
-        marker.on('click', () => {
-          const to = Math.min(state.index.getClusterExpansionZoom(item.properties.cluster_id), 18);
-          state.map.flyTo([lat, lon], to);
-        });
-        state.layer.addLayer(marker);
+        const to = Math.min(state.index.getClusterExpansionZoom(item.properties.cluster_id), 18);
+        this._map.setView([lat, lon], to);
       } else {
-        shown += 1;
-        const p = item.properties;
-        const marker = L.circleMarker([lat, lon], {
-          radius: 6, weight: 2, color: STATUS_RING[statusOf(p)] || '#fff',
-          fillColor: colourOf(colourKey(p)), fillOpacity: 0.95,
-        });
-        marker.bindPopup(() => popup(p));
-        marker.cameraId = p.id;
-        state.layer.addLayer(marker);
+        L.popup().setLatLng([lat, lon]).setContent(popup(item.properties)).openOn(this._map);
       }
-    }
-    state.shown = shown;
+    },
+  });
+
+  function render() {
+    if (state.layer) state.layer.redraw();
   }
 
   async function boundaries(config) {
@@ -211,7 +271,6 @@
     if (config.tile_url) {
       L.tileLayer(config.tile_url, { attribution: config.tile_attribution, maxZoom: 19 }).addTo(state.map);
     }
-    state.layer = L.layerGroup().addTo(state.map);
     await boundaries(config);
     const cameras = await api('/api/cameras.geojson');
     state.features = cameras.features;
@@ -219,8 +278,8 @@
     for (const id of ['f-agency', 'f-district', 'f-purpose', 'f-status', 'f-colour']) {
       $(id).addEventListener('change', apply);
     }
-    state.map.on('moveend', render);
     apply();
+    state.layer = new CameraCanvas().addTo(state.map);
     document.body.dataset.ready = 'true';
   }
 
