@@ -27,6 +27,7 @@ from argus.registry.schemas import AgencyCreate, CameraCreate, SiteCreate
 from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
 from tests.media.live_server import serve
+from tests.media.replay import ReplayFactory
 from tests.media.test_player_chromium import CHROMIUM, CHROMIUM_ARGS
 
 PASSWORD = "Gwangju-2026!"
@@ -41,6 +42,7 @@ class World:
     seo_cameras: int
     enforcement: int
     named: int  # a camera with a road address to search for
+    live_camera: int  # 북구's, with a (replayed) stream
 
 
 @pytest.fixture
@@ -53,7 +55,11 @@ def database_url(tmp_path: Path, sqlite_template: Path) -> str:
 
 @pytest.fixture
 def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[World]:
-    app = create_app(settings, engine)
+    app = create_app(
+        settings.model_copy(update={"media_linger": 0.5}),
+        engine,
+        puller_factory=ReplayFactory(fps=15),
+    )
     city = registry.create_agency(AgencyCreate(name="광주광역시", kind=AgencyKind.CITY)).id
     buk = registry.create_agency(
         AgencyCreate(
@@ -79,20 +85,22 @@ def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[Wo
         site = registry.create_site(
             SiteCreate(owner_id=buk, lat=35.174 + n * 2e-3, lon=126.912, district="북구")
         ).id
-        registry.create_camera(
+        buk_camera = registry.create_camera(
             CameraCreate(
                 site_id=site,
                 purpose=Purpose.TRAFFIC_ENFORCEMENT if n < 4 else Purpose.CRIME_PREVENTION,
+                main_stream_url=f"rtsp://127.0.0.1:8554/cameras/{n}/main",
             )
+        ).id
+    for username, agency in (("centre-operator", city), ("buk-operator", buk)):
+        app.state.identity.users.create_user(
+            Console("test"),
+            UserCreate(
+                username=username, agency_id=agency, roles=[Role.OPERATOR], password=PASSWORD
+            ),
         )
-    app.state.identity.users.create_user(
-        Console("test"),
-        UserCreate(
-            username="centre-operator", agency_id=city, roles=[Role.OPERATOR], password=PASSWORD
-        ),
-    )
     with serve(app) as base:
-        yield World(base, buk, 7, 5, 4, named)
+        yield World(base, buk, 7, 5, 4, named, buk_camera)
 
 
 @pytest.fixture(scope="module")
@@ -121,9 +129,9 @@ def page(browser: Browser) -> Iterator[tuple[Page, list[str]]]:
         context.close()
 
 
-def sign_in(page: Page, world: World) -> None:
+def sign_in(page: Page, world: World, username: str = "centre-operator") -> None:
     page.goto(f"{world.base}/console/")
-    page.fill("#username", "centre-operator")
+    page.fill("#username", username)
     page.fill("#password", PASSWORD)
     page.click("#signin")
     page.wait_for_selector("body[data-ready='true']", timeout=10000)
@@ -216,3 +224,51 @@ def test_a_click_on_a_cluster_zooms_in_and_on_a_camera_shows_it(
     popup = tab.locator(".leaflet-popup-content")
     popup.wait_for(timeout=5000)
     assert "Camera" in popup.inner_text() and "Owner" in popup.inner_text()
+
+
+def open_panel(tab: Page, camera: int) -> None:
+    tab.fill("#search", f"#{camera}")
+    tab.click("#search-form button")
+    tab.click(".leaflet-popup-content .popup-open")
+    tab.wait_for_selector("#panel", state="visible")
+
+
+def test_the_camera_panel_plays_live_video_for_the_owner(
+    world: World, page: tuple[Page, list[str]]
+):
+    tab, hosts = page
+    sign_in(tab, world, "buk-operator")
+    open_panel(tab, world.live_camera)
+    assert f"#{world.live_camera}" in tab.locator("#panel-title").inner_text()
+    tab.select_option("#purpose", "traffic")
+    tab.click("#open-live")
+    tab.wait_for_function(
+        "() => { const v = document.querySelector('#panel-tile video');"
+        " return v && v.currentTime > 1.0; }",
+        timeout=10000,
+    )
+    spread = tab.evaluate(
+        """() => { const v = document.querySelector('#panel-tile video');
+            const c = document.createElement('canvas'); c.width = 64; c.height = 36;
+            const g = c.getContext('2d'); g.drawImage(v, 0, 0, 64, 36);
+            const px = g.getImageData(0, 0, 64, 36).data; let s = 0, q = 0, n = 0;
+            for (let i = 0; i < px.length; i += 4) { s += px[i]; q += px[i] * px[i]; n += 1; }
+            return Math.sqrt(q / n - (s / n) ** 2); }"""
+    )
+    assert spread > 5  # a picture, not a uniform frame
+    assert "live" in tab.locator("#panel-tile .status").inner_text()
+    assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_without_an_agreement_the_panel_shows_the_reason_and_no_video(
+    world: World, page: tuple[Page, list[str]]
+):
+    tab, _ = page
+    sign_in(tab, world, "centre-operator")
+    open_panel(tab, world.live_camera)
+    tab.click("#open-live")
+    status = tab.locator("#panel-tile .status")
+    status.filter(has_text="closed").wait_for(timeout=5000)
+    text = tab.locator("#panel-tile").inner_text()
+    assert "refused" in text and "agreement" in text, text
+    assert tab.evaluate("() => document.querySelector('#panel-tile video').currentTime") == 0

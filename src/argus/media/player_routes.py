@@ -17,6 +17,7 @@ PLAYER_DIR = Path(__file__).with_name("player")
 MEDIA_TYPES = {
     "index.html": "text/html; charset=utf-8",
     "player.js": "text/javascript; charset=utf-8",
+    "live-tile.js": "text/javascript; charset=utf-8",
     "player.css": "text/css; charset=utf-8",
 }
 # the page loads nothing from elsewhere, runs no inline script and plays from a blob: URL

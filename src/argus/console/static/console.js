@@ -119,9 +119,7 @@
     }
   }
 
-  function popup(props) {
-    const dl = document.createElement('dl');
-    dl.className = 'camera-popup';
+  function details(props, dl) {
     const rows = [
       ['Camera (카메라)', `#${props.id}${props.name ? ` · ${props.name}` : ''}`],
       ['Owner (관리기관)', props.owner_name],
@@ -130,6 +128,7 @@
       ['Status (상태)', `${statusOf(props)}${props.stream_error ? `: ${props.stream_error}` : ''}`],
       ['Retention (보관일수)', `${props.retention_days} days`],
     ];
+    dl.replaceChildren();
     for (const [term, value] of rows) {
       const dt = document.createElement('dt');
       dt.textContent = term;
@@ -138,6 +137,39 @@
       dl.append(dt, dd);
     }
     return dl;
+  }
+
+  function popup(props) {
+    const box = document.createElement('div');
+    const dl = details(props, document.createElement('dl'));
+    dl.className = 'camera-popup';
+    const open = document.createElement('button');
+    open.type = 'button';
+    open.className = 'popup-open';
+    open.textContent = 'Open the camera panel (열기)';
+    open.addEventListener('click', () => select(props));
+    box.append(dl, open);
+    return box;
+  }
+
+  // the camera panel: details, and a live view for the declared purpose (a refusal shows the
+  // reason authorize gave)
+  function select(props) {
+    state.selected = props;
+    $('panel').hidden = false;
+    details(props, $('panel-details'));
+    $('panel-title').textContent = `Camera #${props.id}`;
+    if (state.tile) state.tile.stop('another camera was chosen');
+    state.map.invalidateSize();
+  }
+
+  function watch() {
+    if (!state.selected) return;
+    if (!state.tile) {
+      state.tile = new ArgusLive.Tile(0);
+      $('panel-tile').append(state.tile.el);
+    }
+    state.tile.open(state.selected.id, $('purpose').value, 'instant');
   }
 
   // All cameras on one canvas, redrawn whole after every move: thousands of Leaflet layers (one
@@ -326,6 +358,7 @@
         username: $('username').value, password: $('password').value,
       });
       bearer = issued.access_token;
+      ArgusLive.setBearer(bearer);
       $('password').value = '';
       const me = await api('/api/auth/me');
       $('signin-status').textContent = '';
@@ -336,8 +369,20 @@
     }
   });
   $('signout').addEventListener('click', () => {
+    if (state.tile) state.tile.stop('signed out');
     bearer = null;
+    ArgusLive.setBearer(null);
     location.reload();
+  });
+  $('live-form').addEventListener('submit', (event) => {
+    event.preventDefault();
+    watch();
+  });
+  $('panel-close').addEventListener('click', () => {
+    if (state.tile) state.tile.stop('closed by you');
+    $('panel').hidden = true;
+    state.selected = null;
+    state.map.invalidateSize();
   });
   $('search-form').addEventListener('submit', (event) => {
     event.preventDefault();
