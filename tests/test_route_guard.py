@@ -443,6 +443,7 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
     ("GET", "/api/audit/export.jsonl"): [Rule(AUDITORS, fixed("/api/audit/export.jsonl"))],
     ("GET", "/api/audit/export.csv"): [Rule(AUDITORS, fixed("/api/audit/export.csv"))],
     ("GET", "/api/audit/verify"): [Rule(AUDITORS, fixed("/api/audit/verify"))],
+    ("GET", "/api/ledger"): [Rule(AUDITORS, fixed("/api/ledger"))],
     ("GET", "/api/ledger.csv"): [Rule(AUDITORS, fixed("/api/ledger.csv"))],
     ("GET", "/api/ledger.html"): [Rule(AUDITORS, fixed("/api/ledger.html"))],
     ("GET", "/api/media/streams"): [

@@ -188,6 +188,12 @@ def test_own_cameras_export_is_approved_at_once_and_verifies(world: World, tmp_p
     assert ledger.status_code == 200
     rows = [line for line in ledger.text.splitlines() if line.startswith("제공,")]
     assert len(rows) == 1 and "광주북부경찰서" in rows[0] and clip["name"] in rows[0]
+    table = world.client.get(
+        "/api/ledger", params={"agency": world.buk}, headers=world.headers["buk-auditor"]
+    ).json()
+    provided = [r for r in table["rows"] if r["kind"] == "제공"]
+    assert len(provided) == 1 and provided[0]["recipient"].startswith("광주북부경찰서")
+    assert clip["name"] in provided[0]["file"] and table["truncated"] is False
 
 
 def test_another_agencys_export_waits_for_the_owner_and_a_refusal_ends_it(

@@ -7,6 +7,7 @@ an offset are taken as UTC.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Any
 
@@ -153,6 +154,27 @@ def ledger_query(
 
 
 LedgerDep = Annotated[LedgerQuery, Depends(ledger_query)]
+
+
+@router.get("/ledger", tags=["ledger"])
+def ledger_json(
+    audit: AuditDep,
+    principal: PrincipalDep,
+    request: Request,
+    query: LedgerDep,
+    limit: Annotated[int, Query(ge=1, le=5000)] = 500,
+) -> dict[str, Any]:
+    """The PIPA ledger's rows as JSON, newest last (the console's table); `truncated` says when
+    there were more than `limit` (the CSV has them all)."""
+    query = _ledger_query(audit, principal, request, "ledger", query)
+    rows: list[dict[str, Any]] = []
+    truncated = False
+    for row in audit.ledger_rows(query):
+        if len(rows) == limit:
+            truncated = True
+            break
+        rows.append({**asdict(row), "kind": row.kind.value})
+    return {"agency": query.agency, "rows": rows, "truncated": truncated}
 
 
 @router.get("/ledger.csv", tags=["ledger"])

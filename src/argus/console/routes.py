@@ -35,6 +35,9 @@ FILES = {
     "index.html": "text/html; charset=utf-8",
     "console.js": "text/javascript; charset=utf-8",
     "console.css": "text/css; charset=utf-8",
+    "exports.js": "text/javascript; charset=utf-8",
+    "agreements.js": "text/javascript; charset=utf-8",
+    "ledger.js": "text/javascript; charset=utf-8",
 }
 VENDOR_FILES = {
     "leaflet.js": "text/javascript; charset=utf-8",

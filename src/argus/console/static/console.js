@@ -1,8 +1,10 @@
-// Argus console: sign in, then the map of every camera of the deployment, clustered, coloured by
-// owner or purpose, filtered by agency, district, purpose and status, searchable by id, address or
-// name. Leaflet holds the map, Supercluster clusters the cameras per zoom and one canvas draws
-// them; both libraries are served by Argus. The
-// base layer is the boundaries Argus serves, or the deployment's own tile server.
+// Argus console: sign in, the views each role may use (map, exports, agreements, ledger), and the
+// map of every camera of the deployment: clustered, coloured by owner or purpose, filtered by
+// agency, district, purpose and status, searchable by id, address or name, with a camera panel
+// (details, live view, export request). Leaflet holds the map, Supercluster clusters the cameras
+// per zoom and one canvas draws them; both libraries are served by Argus. The base layer is the
+// boundaries Argus serves, or the deployment's own tile server. Other views live in their own
+// files (exports.js, agreements.js, ledger.js) and register in window.ArgusConsole.views.
 'use strict';
 
 (() => {
@@ -13,7 +15,6 @@
   ];
   const STATUS_RING = { online: '#1a7f37', offline: '#cf222e', unknown: '#ffffff' };
   const GWANGJU = [35.1595, 126.8526];
-  let bearer = null;
   const state = {
     map: null,
     layer: null,
@@ -25,20 +26,25 @@
   };
   window.argusConsole = state; // for tests: what the map holds
 
-  async function api(path, method = 'GET', body = undefined) {
-    const headers = { Accept: 'application/json' };
-    if (bearer) headers.Authorization = `Bearer ${bearer}`;
-    if (body !== undefined) headers['Content-Type'] = 'application/json';
-    const response = await fetch(path, {
-      method, headers, credentials: 'omit', cache: 'no-store',
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    let data = null;
-    try { data = await response.json(); } catch (_) { data = null; }
-    if (!response.ok) {
-      throw new Error((data && data.message) || `${response.status} ${response.statusText}`);
+  // one API client for the console and its live tiles (the bearer token in memory only)
+  const api = (path, method = 'GET', body = undefined) => ArgusLive.api(method, path, body);
+  const shell = {
+    api,
+    me: null,
+    views: {},
+    get selected() { return state.selected || null; },
+    has(...roles) { return !!shell.me && roles.some((r) => shell.me.roles.includes(r)); },
+  };
+  window.ArgusConsole = shell;
+
+  function showView(name) {
+    for (const button of document.querySelectorAll('#nav button')) {
+      button.setAttribute('aria-pressed', String(button.dataset.view === name));
     }
-    return data;
+    for (const view of document.querySelectorAll('.view')) view.hidden = view.id !== `view-${name}`;
+    if (name === 'map' && state.map) state.map.invalidateSize();
+    const view = shell.views[name];
+    if (view) view.load();
   }
 
   function statusOf(props) {
@@ -159,6 +165,7 @@
     $('panel').hidden = false;
     details(props, $('panel-details'));
     $('panel-title').textContent = `Camera #${props.id}`;
+    $('export-status').textContent = '';
     if (state.tile) state.tile.stop('another camera was chosen');
     state.map.invalidateSize();
   }
@@ -293,9 +300,16 @@
   }
 
   async function start(me) {
+    shell.me = me;
     $('signin-panel').hidden = true;
     $('console').hidden = false;
     $('signout').hidden = false;
+    $('nav').hidden = false;
+    for (const button of document.querySelectorAll('#nav button')) {
+      const roles = button.dataset.roles;
+      button.hidden = !!roles && !shell.has(...roles.split(' '));
+      button.addEventListener('click', () => showView(button.dataset.view));
+    }
     $('who').textContent = `${me.username} · ${me.agency_name || `agency ${me.agency_id}`}`;
     const config = await api('/api/console/config');
     state.map = L.map('map', { preferCanvas: true, minZoom: 9, maxZoom: 19 }).setView(GWANGJU, 11);
@@ -357,20 +371,18 @@
       const issued = await api('/api/auth/token', 'POST', {
         username: $('username').value, password: $('password').value,
       });
-      bearer = issued.access_token;
-      ArgusLive.setBearer(bearer);
+      ArgusLive.setBearer(issued.access_token);
       $('password').value = '';
       const me = await api('/api/auth/me');
       $('signin-status').textContent = '';
       await start(me.user);
     } catch (err) {
-      bearer = null;
+      ArgusLive.setBearer(null);
       $('signin-status').textContent = `not signed in: ${err.message}`;
     }
   });
   $('signout').addEventListener('click', () => {
     if (state.tile) state.tile.stop('signed out');
-    bearer = null;
     ArgusLive.setBearer(null);
     location.reload();
   });

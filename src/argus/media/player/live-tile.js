@@ -502,5 +502,6 @@
     api,
     hasMse,
     setBearer(token) { bearer = token; },
+    bearer() { return bearer; },
   };
 })();
