@@ -487,6 +487,10 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
         Rule(OWN_VIDEO | SYSTEM, fixed("/api/recordings/triggers/999/stop"))
     ],
     ("GET", "/api/console/config"): [Rule(ANY, fixed("/api/console/config"))],
+    ("GET", "/api/console/wall"): [Rule(ANY, fixed("/api/console/wall"))],
+    ("PUT", "/api/console/wall"): [
+        Rule(ANY, fixed("/api/console/wall", json={"size": 4, "tiles": [None, 1]}))
+    ],
     ("GET", "/api/console/boundaries/{layer}.geojson"): [
         Rule(ANY, fixed("/api/console/boundaries/districts.geojson"))
     ],

@@ -1,6 +1,7 @@
 """Imports every package's tables, so that metadata-wide tools (Alembic) see them all."""
 
 from argus.audit import models as audit_models
+from argus.console import models as console_models
 from argus.evidence import models as evidence_models
 from argus.identity import models as identity_models
 from argus.recording import models as recording_models
@@ -9,6 +10,7 @@ from argus.sharing import models as sharing_models
 
 __all__ = [
     "audit_models",
+    "console_models",
     "evidence_models",
     "identity_models",
     "recording_models",

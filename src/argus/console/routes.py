@@ -11,6 +11,7 @@ server (`console_tile_url`), whose origin alone the page may then load images fr
 - `GET /console/` the page; `GET /console/{file}`, `/console/vendor/{file}` its files
 - `GET /api/console/config` the map's base layer and the local time zone
 - `GET /api/console/boundaries/{layer}.geojson` city, districts or neighbourhoods
+- `GET|PUT /api/console/wall` the signed-in user's video wall (size, tiles, purpose, sequence)
 """
 
 from __future__ import annotations
@@ -23,9 +24,13 @@ from urllib.parse import urlsplit
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse, Response
+from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.orm import Session, sessionmaker
 
 from argus.config import Settings
-from argus.errors import NotFoundError
+from argus.console.models import WallLayout
+from argus.db import transaction
+from argus.errors import FieldError, NotFoundError
 from argus.identity.deps import current_principal
 from argus.identity.principal import Principal
 
@@ -38,6 +43,7 @@ FILES = {
     "exports.js": "text/javascript; charset=utf-8",
     "agreements.js": "text/javascript; charset=utf-8",
     "ledger.js": "text/javascript; charset=utf-8",
+    "wall.js": "text/javascript; charset=utf-8",
 }
 VENDOR_FILES = {
     "leaflet.js": "text/javascript; charset=utf-8",
@@ -161,3 +167,67 @@ def boundaries(
         media_type="application/geo+json",
         headers={"Cache-Control": "private, max-age=3600"},
     )
+
+
+# --- the video wall ------------------------------------------------------------------------
+
+WALL_SIZES = (1, 4, 9, 16)
+
+
+class SequenceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    tile: int = Field(ge=0, le=15)
+    cameras: list[int] = Field(min_length=2, max_length=64)
+    seconds: int = Field(ge=3, le=3600)
+
+
+class WallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    size: int = Field(description="1, 4, 9 or 16 tiles")
+    tiles: list[int | None] = Field(max_length=16, description="the camera of each tile")
+    purpose: str = Field(default="crime_prevention", max_length=40)
+    sequence: SequenceIn | None = None
+
+
+def _sessions(request: Request) -> sessionmaker[Session]:
+    sessions: sessionmaker[Session] = request.app.state.registry.sessions
+    return sessions
+
+
+@api.get("/wall")
+def get_wall(
+    request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    """The user's wall as they saved it (an empty 2x2 wall before the first save)."""
+    with _sessions(request)() as session:
+        row = session.get(WallLayout, principal.user_id)
+        if row is None:
+            return {"size": 4, "tiles": [None] * 4, "purpose": "crime_prevention", "sequence": None}
+        return dict(row.layout)
+
+
+@api.put("/wall")
+def put_wall(
+    body: WallIn, request: Request, principal: Annotated[Principal, Depends(current_principal)]
+) -> dict[str, Any]:
+    """Save the user's wall; the tiles beyond its size are dropped."""
+    if body.size not in WALL_SIZES:
+        raise FieldError("size", "must be 1, 4, 9 or 16", "body")
+    if body.sequence is not None and body.sequence.tile >= body.size:
+        raise FieldError("sequence.tile", f"the wall has {body.size} tiles", "body")
+    tiles = (list(body.tiles) + [None] * body.size)[: body.size]
+    layout = {
+        "size": body.size,
+        "tiles": tiles,
+        "purpose": body.purpose,
+        "sequence": body.sequence.model_dump() if body.sequence else None,
+    }
+    with transaction(_sessions(request)) as session:
+        row = session.get(WallLayout, principal.user_id)
+        if row is None:
+            session.add(WallLayout(user_id=principal.user_id, layout=layout))
+        else:
+            row.layout = layout
+    return layout

@@ -166,6 +166,7 @@
     details(props, $('panel-details'));
     $('panel-title').textContent = `Camera #${props.id}`;
     $('export-status').textContent = '';
+    $('panel-status').textContent = '';
     if (state.tile) state.tile.stop('another camera was chosen');
     state.map.invalidateSize();
   }
@@ -389,6 +390,11 @@
   $('live-form').addEventListener('submit', (event) => {
     event.preventDefault();
     watch();
+  });
+  $('to-wall').addEventListener('click', () => {
+    if (!state.selected || !shell.addToWall) return;
+    const tile = shell.addToWall(state.selected.id);
+    $('panel-status').textContent = `camera #${state.selected.id} is on tile ${tile + 1} of the wall`;
   });
   $('panel-close').addEventListener('click', () => {
     if (state.tile) state.tile.stop('closed by you');
