@@ -272,3 +272,24 @@ def test_without_an_agreement_the_panel_shows_the_reason_and_no_video(
     text = tab.locator("#panel-tile").inner_text()
     assert "refused" in text and "agreement" in text, text
     assert tab.evaluate("() => document.querySelector('#panel-tile video').currentTime") == 0
+
+
+def test_the_console_speaks_korean_or_english_as_the_browser_prefers_with_a_switch(
+    world: World, browser: Browser
+) -> None:
+    korean = browser.new_context(locale="ko-KR")
+    try:
+        tab = korean.new_page()
+        tab.goto(f"{world.base}/console/")
+        assert tab.get_attribute("body", "data-lang") == "ko"
+        label = tab.locator("label[for='username']")
+        assert label.inner_text() == "아이디"
+        tab.click("#lang")
+        assert label.inner_text() == "Username"
+        assert tab.locator("#f-status option[value='online']").inner_text() == "online"
+        tab.reload()  # the choice is kept in this browser
+        assert tab.get_attribute("body", "data-lang") == "en"
+        tab.click("#lang")
+        assert tab.locator("#f-status option[value='online']").inner_text() == "정상"
+    finally:
+        korean.close()

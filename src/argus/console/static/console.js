@@ -37,6 +37,30 @@
   };
   window.ArgusConsole = shell;
 
+  // Korean or English, as the browser prefers until the user switches (the choice is kept in
+  // this browser). Labels carry both languages; an option's text is "english (한국어)".
+  function setLanguage(lang) {
+    document.body.dataset.lang = lang;
+    document.documentElement.lang = lang;
+    for (const option of document.querySelectorAll('option')) {
+      // the page's own options are bilingual; those made later (agencies, districts) are names
+      if (!option.dataset.both && shell.lang) continue;
+      if (!option.dataset.both) option.dataset.both = option.textContent;
+      const found = /^(.*) \(([^)]*)\)$/.exec(option.dataset.both);
+      option.textContent = found ? (lang === 'ko' ? found[2] : found[1]) : option.dataset.both;
+    }
+    try { localStorage.setItem('argus.lang', lang); } catch (_) { /* private mode */ }
+    shell.lang = lang;
+  }
+
+  function preferredLanguage() {
+    let chosen = null;
+    try { chosen = localStorage.getItem('argus.lang'); } catch (_) { chosen = null; }
+    if (chosen === 'ko' || chosen === 'en') return chosen;
+    const wanted = navigator.languages || [navigator.language || 'en'];
+    return wanted.some((l) => l.toLowerCase().startsWith('ko')) ? 'ko' : 'en';
+  }
+
   function showView(name) {
     for (const button of document.querySelectorAll('#nav button')) {
       button.setAttribute('aria-pressed', String(button.dataset.view === name));
@@ -313,6 +337,7 @@
     }
     $('who').textContent = `${me.username} · ${me.agency_name || `agency ${me.agency_id}`}`;
     const config = await api('/api/console/config');
+    shell.timezone = config.timezone; // dates are shown in the deployment's zone (Asia/Seoul)
     state.map = L.map('map', { preferCanvas: true, minZoom: 9, maxZoom: 19 }).setView(GWANGJU, 11);
     state.map.attributionControl.setPrefix(false);
     if (config.tile_url) {
@@ -364,6 +389,9 @@
     state.map.setView([lat, lon], 18);
     L.popup().setLatLng([lat, lon]).setContent(popup(feature.properties)).openOn(state.map);
   }
+
+  setLanguage(preferredLanguage());
+  $('lang').addEventListener('click', () => setLanguage(shell.lang === 'ko' ? 'en' : 'ko'));
 
   $('signin-form').addEventListener('submit', async (event) => {
     event.preventDefault();

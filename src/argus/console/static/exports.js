@@ -23,7 +23,8 @@
   }
 
   function when(iso) {
-    return new Date(iso).toLocaleString('sv-SE', { hour12: false });
+    const zone = shell.timezone || undefined;
+    return new Date(iso).toLocaleString('sv-SE', { hour12: false, timeZone: zone });
   }
 
   async function download(exportId) {
