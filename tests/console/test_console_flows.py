@@ -231,3 +231,34 @@ def test_an_export_goes_from_request_to_approval_to_download_and_into_the_ledger
     csv = Path(sheet.value.path()).read_text(encoding="utf-8-sig")
     assert "광주북부경찰서 형사과" in csv
     assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_the_panel_shows_the_recorded_timeline_and_plays_from_a_click(
+    world: World, people: tuple[list[str], dict[str, Page]]
+) -> None:
+    hosts, pages = people
+    viewer = pages["centre-supervisor"]
+    sign_in(viewer, world, "centre-supervisor")
+    open_panel(viewer, world.camera)
+    viewer.select_option("#purpose", "crime_prevention")
+    viewer.click("#pb-load")
+    bar = viewer.locator("#pb-bar[data-recorded='1']")
+    bar.wait_for(timeout=5000)
+    assert bar.get_attribute("data-gaps") == "2"  # before and after the 20 s recorded
+    recorded = viewer.locator("#pb-bar .recorded").bounding_box()
+    assert recorded is not None
+    viewer.mouse.click(
+        recorded["x"] + recorded["width"] / 2, recorded["y"] + recorded["height"] / 2
+    )
+    viewer.wait_for_function(
+        "() => document.querySelector('#pb-video').currentTime > 1.0", timeout=10000
+    )
+    clock = viewer.locator("#pb-clock").inner_text()
+    assert "×1" in clock
+    viewer.select_option("#pb-speed", "4")
+    viewer.wait_for_function(
+        "() => window.argusPlayback.speed === 4"
+        " && document.querySelector('#pb-clock').textContent.includes('×4')",
+        timeout=5000,
+    )
+    assert set(hosts) == {"127.0.0.1"}, hosts

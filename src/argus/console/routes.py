@@ -44,6 +44,7 @@ FILES = {
     "agreements.js": "text/javascript; charset=utf-8",
     "ledger.js": "text/javascript; charset=utf-8",
     "wall.js": "text/javascript; charset=utf-8",
+    "playback.js": "text/javascript; charset=utf-8",
 }
 VENDOR_FILES = {
     "leaflet.js": "text/javascript; charset=utf-8",

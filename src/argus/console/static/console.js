@@ -192,6 +192,7 @@
     $('export-status').textContent = '';
     $('panel-status').textContent = '';
     if (state.tile) state.tile.stop('another camera was chosen');
+    if (shell.playback) shell.playback.stop();
     state.map.invalidateSize();
   }
 
