@@ -230,6 +230,24 @@ def test_an_export_goes_from_request_to_approval_to_download_and_into_the_ledger
         auditor.click("#ledger-csv")
     csv = Path(sheet.value.path()).read_text(encoding="utf-8-sig")
     assert "광주북부경찰서 형사과" in csv
+    # and every step in the audit log, which verifies
+    auditor.click("#nav button[data-view='audit']")
+    auditor.locator("#audit-verify[data-intact='true']").wait_for(timeout=10000)
+    auditor.fill("#a-action", "export.*")
+    auditor.click("#audit-form button[type='submit']")
+    auditor.wait_for_function(
+        "() => [...document.querySelectorAll('#audit-table tbody tr')]"
+        ".every((r) => r.dataset.action.startsWith('export.'))"
+        " && document.querySelectorAll('#audit-table tbody tr').length >= 4"
+    )
+    steps = {
+        auditor.locator("#audit-table tbody tr").nth(i).get_attribute("data-action")
+        for i in range(auditor.locator("#audit-table tbody tr").count())
+    }
+    assert {"export.request", "export.approve", "export.ready", "export.link"} <= steps, steps
+    auditor.fill("#a-action", "access.export")
+    auditor.click("#audit-form button[type='submit']")
+    auditor.locator("#audit-table tbody tr[data-action='access.export']").first.wait_for()
     assert set(hosts) == {"127.0.0.1"}, hosts
 
 

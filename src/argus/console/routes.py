@@ -45,6 +45,7 @@ FILES = {
     "ledger.js": "text/javascript; charset=utf-8",
     "wall.js": "text/javascript; charset=utf-8",
     "playback.js": "text/javascript; charset=utf-8",
+    "audit.js": "text/javascript; charset=utf-8",
 }
 VENDOR_FILES = {
     "leaflet.js": "text/javascript; charset=utf-8",

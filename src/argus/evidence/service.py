@@ -191,7 +191,8 @@ class ExportService:
             )
             session.add(row)
             session.flush()
-            events = [self._event(principal, "export.request", row)]
+            first_owner = min(owners.values())
+            events = [self._event(principal, "export.request", row, owner_agency_id=first_owner)]
             for owner in sorted(set(owners.values())):
                 automatic = auto and owner == principal.agency_id
                 session.add(
@@ -207,7 +208,13 @@ class ExportService:
                 )
                 if automatic:
                     events.append(
-                        self._event(principal, "export.approve", row, automatic=True, owner=owner)
+                        self._event(
+                            principal,
+                            "export.approve",
+                            row,
+                            automatic=True,
+                            owner_agency_id=owner,
+                        )
                     )
             session.flush()
             self._settle(session, row)
@@ -216,8 +223,23 @@ class ExportService:
         return self.describe(principal, export_id)
 
     def _event(
-        self, principal: Principal | None, action: str, row: ExportRequest, **details: Any
+        self,
+        principal: Principal | None,
+        action: str,
+        row: ExportRequest,
+        session: Session | None = None,
+        **details: Any,
     ) -> AuditEvent:
+        """An audit event of the export. It counts to the requester's agency (the actor) and to
+        the owner of its cameras (the first owner, for an export spanning several), so that both
+        agencies' auditors read it."""
+        if "owner_agency_id" not in details and session is not None:
+            details["owner_agency_id"] = session.scalar(
+                select(ExportApproval.owner_agency_id)
+                .where(ExportApproval.export_id == row.id)
+                .order_by(ExportApproval.owner_agency_id)
+                .limit(1)
+            )
         # the system's own steps (built, failed, expired) count to the requester's agency
         return AuditEvent(
             action=action,
@@ -282,7 +304,7 @@ class ExportService:
                 principal,
                 "export.approve" if approve else "export.refuse",
                 row,
-                owner=principal.agency_id,
+                owner_agency_id=principal.agency_id,
                 note=note,
             )
             record(session, event)
@@ -471,7 +493,13 @@ class ExportService:
                 row.ready_at = now
                 row.expires_at = now + KEEP_FOR
             event = self._event(
-                None, f"export.{state}", row, files=files, manifest_sha256=digest, error=reason
+                None,
+                f"export.{state}",
+                row,
+                session,
+                files=files,
+                manifest_sha256=digest,
+                error=reason,
             )
             outcome = Outcome.OK if state == "ready" else Outcome.ERROR
             record(session, replace(event, outcome=outcome, reason=reason))
@@ -497,7 +525,9 @@ class ExportService:
             token = self.links.sign(export_id, expires)
             record(
                 session,
-                self._event(principal, "export.link", row, link_expires_at=expires.isoformat()),
+                self._event(
+                    principal, "export.link", row, session, link_expires_at=expires.isoformat()
+                ),
             )
         return token, expires
 
@@ -564,7 +594,7 @@ class ExportService:
             with transaction(self.sessions) as session:
                 row = self._row(session, export_id)
                 row.state = "expired"
-                record(session, self._event(None, "export.expire", row))
+                record(session, self._event(None, "export.expire", row, session))
         return len(due)
 
     # -- reading ------------------------------------------------------------------------
