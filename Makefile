@@ -88,6 +88,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/playback.py
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/console_map.py
+	$(BIN)/python bench/console_video.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)
