@@ -18,7 +18,7 @@
 
   function tile(i) {
     if (!wall.tiles[i]) {
-      const t = new ArgusLive.Tile(100 + i); // stats at window.argusStats[100 + i]
+      const t = new ArgusLive.Tile(100 + i, i + 1); // stats at window.argusStats[100 + i]
       t.el.tabIndex = 0;
       t.el.dataset.tile = String(i);
       t.el.addEventListener('focus', () => setFocus(i));

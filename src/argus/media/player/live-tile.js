@@ -133,15 +133,17 @@
   // -- a tile: one video, one WebSocket, one SourceBuffer ------------------------------------
 
   class Tile {
-    constructor(index) {
+    // index: where its stats go (window.argusStats[index]); label: its number on screen
+    constructor(index, label = index + 1) {
       this.index = index;
+      this.label = label;
       this.generation = 0;
       this.ws = null;
       this.state = 'empty';
       this.el = document.createElement('article');
       this.el.className = 'tile';
       this.el.dataset.state = 'empty';
-      this.el.setAttribute('aria-label', `Tile ${index + 1}`);
+      this.el.setAttribute('aria-label', `Tile ${label}`);
       const screen = document.createElement('div');
       screen.className = 'screen';
       this.video = document.createElement('video');
@@ -162,7 +164,7 @@
       bar.className = 'bar';
       this.title = document.createElement('span');
       this.title.className = 'title';
-      this.title.textContent = `Tile ${index + 1}`;
+      this.title.textContent = `Tile ${label}`;
       this.status = document.createElement('span');
       this.status.className = 'status';
       this.status.setAttribute('role', 'status');
@@ -209,10 +211,10 @@
       this.stats = stats;
       window.argusStats[this.index] = stats;
       this.camera = cameraId;
-      this.title.textContent = `Tile ${this.index + 1} · camera ${cameraId}`;
+      this.title.textContent = `Tile ${this.label} · camera ${cameraId}`;
       this.video.setAttribute('aria-label', `camera ${cameraId}, live video`);
       this.note.textContent = '';
-      this.el.setAttribute('aria-label', `Tile ${this.index + 1}: camera ${cameraId}`);
+      this.el.setAttribute('aria-label', `Tile ${this.label}: camera ${cameraId}`);
       this.setState('connecting', 'connecting… (연결 중)');
       this.showOverlay('connecting… (연결 중)');
       if (!hasMse) {
