@@ -280,3 +280,28 @@ def test_the_panel_shows_the_recorded_timeline_and_plays_from_a_click(
         timeout=5000,
     )
     assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_narrowing_the_agreement_ends_the_views_it_no_longer_allows(
+    world: World, people: tuple[list[str], dict[str, Page]]
+) -> None:
+    _, pages = people
+    viewer, admin = pages["centre-supervisor"], pages["buk-admin"]
+    sign_in(viewer, world, "centre-supervisor")
+    open_panel(viewer, world.camera)
+    viewer.select_option("#purpose", "crime_prevention")
+    viewer.click("#open-live")
+    viewer.wait_for_function(
+        "() => document.querySelector('#panel-tile video').currentTime > 0.5", timeout=10000
+    )
+    sign_in(admin, world, "buk-admin")
+    admin.click("#nav button[data-view='agreements']")
+    row = admin.locator(f"#agreements-table tr[data-agreement='{world.agreement}']")
+    row.locator("button[data-verb='narrow']").click()
+    form = admin.locator("#agreements-table tr.narrow form")
+    form.locator("input[value='live']").uncheck()
+    form.locator("button[type='submit']").click()
+    viewer.locator("#panel-tile .status").filter(has_text="closed").wait_for(timeout=3000)
+    assert "revoked" in viewer.locator("#panel-tile").inner_text()
+    admin.locator("#agreements-status").filter(has_text="narrowed").wait_for(timeout=5000)
+    assert "live" not in admin.locator("#agreements-status").inner_text().split("·")[1]

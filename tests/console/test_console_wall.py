@@ -116,8 +116,11 @@ def test_drag_a_camera_onto_a_tile_and_find_the_wall_again(
     first = world.cameras[0]
     tab.fill("#wall-search", f"#{first}")
     tab.click("#wall-search-form button")
+    empty_box = tab.locator("#wall .tile[data-tile='1']").bounding_box()
     tab.drag_and_drop(f"#wall-results li[data-camera='{first}']", "#wall .tile[data-tile='1']")
     playing(tab, 1)
+    # no layout shift when the video starts: the tile keeps its place and size
+    assert tab.locator("#wall .tile[data-tile='1']").bounding_box() == empty_box
     assert tab.evaluate("() => window.argusStats[101].camera") == first
     tab.keyboard.press("3")  # the 3x3 layout
     assert tab.locator("#wall .tile").count() == 9

@@ -1,6 +1,7 @@
 // Console: sharing agreements for agency admins (and supervisors, who read them): propose a draft,
-// accept a proposal as the owner, suspend, resume and revoke. Revoking or suspending ends the
-// live views resting on the agreement at once; the server says so to every open tile.
+// accept a proposal as the owner, narrow (fewer purposes or capabilities), suspend, resume and
+// revoke. Revoking, suspending or narrowing ends the live views no longer allowed at once; the
+// server says so to every open tile.
 'use strict';
 
 (() => {
@@ -10,8 +11,8 @@
   const ACTIONS = {
     draft: [['propose', 'Propose (제안)']],
     proposed: [['accept', 'Accept (수락)']],
-    accepted: [['suspend', 'Suspend (정지)'], ['revoke', 'Revoke (해지)']],
-    suspended: [['resume', 'Resume (재개)'], ['revoke', 'Revoke (해지)']],
+    accepted: [['narrow', 'Narrow (축소)'], ['suspend', 'Suspend (정지)'], ['revoke', 'Revoke (해지)']],
+    suspended: [['narrow', 'Narrow (축소)'], ['resume', 'Resume (재개)'], ['revoke', 'Revoke (해지)']],
   };
 
   function cell(text) {
@@ -20,7 +21,59 @@
     return td;
   }
 
-  async function act(agreement, verb) {
+  // the narrowing form under the agreement's row: its purposes and capabilities, unticked to drop
+  function narrowForm(agreement, row) {
+    const next = row.nextElementSibling;
+    if (next && next.classList.contains('narrow')) {
+      next.remove();
+      return;
+    }
+    const tr = document.createElement('tr');
+    tr.className = 'narrow';
+    const td = document.createElement('td');
+    td.colSpan = 6;
+    const form = document.createElement('form');
+    form.className = 'inline';
+    const boxes = [];
+    for (const [kind, values] of [['purposes', agreement.purposes], ['capabilities', agreement.capabilities]]) {
+      for (const value of values) {
+        const label = document.createElement('label');
+        const box = document.createElement('input');
+        box.type = 'checkbox';
+        box.checked = true;
+        box.dataset.kind = kind;
+        box.value = value;
+        label.append(box, ` ${value}`);
+        boxes.push(box);
+        form.append(label);
+      }
+    }
+    const save = document.createElement('button');
+    save.type = 'submit';
+    save.textContent = 'Keep only the ticked (선택한 것만 유지)';
+    form.append(save);
+    form.addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const pick = (kind) => boxes.filter((b) => b.dataset.kind === kind && b.checked).map((b) => b.value);
+      const body = { purposes: pick('purposes'), capabilities: pick('capabilities') };
+      try {
+        const done = await shell.api(`/api/agreements/${agreement.id}`, 'PATCH', body);
+        $('agreements-status').textContent = `agreement ${agreement.id} narrowed: ${done.purposes.join(', ')} · ${done.capabilities.join(', ')}`;
+      } catch (err) {
+        $('agreements-status').textContent = `agreement ${agreement.id}: ${err.message}`;
+      }
+      await load();
+    });
+    td.append(form);
+    tr.append(td);
+    row.after(tr);
+  }
+
+  async function act(agreement, verb, row) {
+    if (verb === 'narrow') {
+      narrowForm(agreement, row);
+      return;
+    }
     const status = $('agreements-status');
     let body;
     if (verb === 'revoke' || verb === 'suspend') {
@@ -59,7 +112,7 @@
           b.type = 'button';
           b.dataset.verb = verb;
           b.textContent = label;
-          b.addEventListener('click', () => act(a, verb));
+          b.addEventListener('click', () => act(a, verb, tr));
           actions.append(b, ' ');
         }
       }

@@ -34,7 +34,9 @@
     views: {},
     get selected() { return state.selected || null; },
     has(...roles) { return !!shell.me && roles.some((r) => shell.me.roles.includes(r)); },
+    t(en, ko) { return shell.lang === 'ko' ? ko : en; }, // a text in the chosen language
   };
+  const t = shell.t;
   window.ArgusConsole = shell;
 
   // Korean or English, as the browser prefers until the user switches (the choice is kept in
@@ -125,7 +127,7 @@
     });
     state.index = new Supercluster({ radius: 70, maxZoom: 17, minPoints: 3 }).load(state.filtered);
     const count = state.filtered.length;
-    $('count').textContent = `${count.toLocaleString('en')} cameras (대)`;
+    $('count').textContent = t(`${count.toLocaleString('en')} cameras`, `카메라 ${count.toLocaleString('ko')}대`);
     $('count').dataset.count = String(count);
     legend();
     render();
@@ -150,13 +152,16 @@
   }
 
   function details(props, dl) {
+    const status = {
+      online: t('online', '정상'), offline: t('offline', '장애'), unknown: t('not pulled yet', '미확인'),
+    }[statusOf(props)];
     const rows = [
-      ['Camera (카메라)', `#${props.id}${props.name ? ` · ${props.name}` : ''}`],
-      ['Owner (관리기관)', props.owner_name],
-      ['Purpose (목적)', props.purpose_raw || props.purpose],
-      ['Address (주소)', props.road_address || props.lot_address || '—'],
-      ['Status (상태)', `${statusOf(props)}${props.stream_error ? `: ${props.stream_error}` : ''}`],
-      ['Retention (보관일수)', `${props.retention_days} days`],
+      [t('Camera', '카메라'), `#${props.id}${props.name ? ` · ${props.name}` : ''}`],
+      [t('Owner', '관리기관'), props.owner_name],
+      [t('Purpose', '설치목적'), props.purpose_raw || props.purpose],
+      [t('Address', '주소'), props.road_address || props.lot_address || '—'],
+      [t('Status', '상태'), `${status}${props.stream_error ? `: ${props.stream_error}` : ''}`],
+      [t('Retention', '보관일수'), t(`${props.retention_days} days`, `${props.retention_days}일`)],
     ];
     dl.replaceChildren();
     for (const [term, value] of rows) {
@@ -176,7 +181,7 @@
     const open = document.createElement('button');
     open.type = 'button';
     open.className = 'popup-open';
-    open.textContent = 'Open the camera panel (열기)';
+    open.textContent = t('Open the camera panel', '카메라 패널 열기');
     open.addEventListener('click', () => select(props));
     box.append(dl, open);
     return box;
@@ -188,7 +193,7 @@
     state.selected = props;
     $('panel').hidden = false;
     details(props, $('panel-details'));
-    $('panel-title').textContent = `Camera #${props.id}`;
+    $('panel-title').textContent = t(`Camera #${props.id}`, `카메라 #${props.id}`);
     $('export-status').textContent = '';
     $('panel-status').textContent = '';
     if (state.tile) state.tile.stop('another camera was chosen');
@@ -369,7 +374,7 @@
     }).slice(0, 20);
     if (!hits.length) {
       const li = document.createElement('li');
-      li.textContent = 'no camera found (검색 결과 없음)';
+      li.textContent = t('no camera found', '검색 결과 없음');
       list.append(li);
       return;
     }
@@ -396,7 +401,7 @@
 
   $('signin-form').addEventListener('submit', async (event) => {
     event.preventDefault();
-    $('signin-status').textContent = 'signing in… (로그인 중)';
+    $('signin-status').textContent = t('signing in…', '로그인 중…');
     try {
       const issued = await api('/api/auth/token', 'POST', {
         username: $('username').value, password: $('password').value,
@@ -408,7 +413,7 @@
       await start(me.user);
     } catch (err) {
       ArgusLive.setBearer(null);
-      $('signin-status').textContent = `not signed in: ${err.message}`;
+      $('signin-status').textContent = `${t('not signed in', '로그인 실패')}: ${err.message}`;
     }
   });
   $('signout').addEventListener('click', () => {
@@ -423,7 +428,10 @@
   $('to-wall').addEventListener('click', () => {
     if (!state.selected || !shell.addToWall) return;
     const tile = shell.addToWall(state.selected.id);
-    $('panel-status').textContent = `camera #${state.selected.id} is on tile ${tile + 1} of the wall`;
+    $('panel-status').textContent = t(
+      `camera #${state.selected.id} is on tile ${tile + 1} of the wall`,
+      `카메라 #${state.selected.id}: 영상벽 ${tile + 1}번 화면`,
+    );
   });
   $('panel-close').addEventListener('click', () => {
     if (state.tile) state.tile.stop('closed by you');
