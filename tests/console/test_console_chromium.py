@@ -92,12 +92,14 @@ def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[Wo
                 main_stream_url=f"rtsp://127.0.0.1:8554/cameras/{n}/main",
             )
         ).id
-    for username, agency in (("centre-operator", city), ("buk-operator", buk)):
+    for username, agency, role in (
+        ("centre-operator", city, Role.OPERATOR),
+        ("buk-operator", buk, Role.OPERATOR),
+        ("buk-admin", buk, Role.AGENCY_ADMIN),
+    ):
         app.state.identity.users.create_user(
             Console("test"),
-            UserCreate(
-                username=username, agency_id=agency, roles=[Role.OPERATOR], password=PASSWORD
-            ),
+            UserCreate(username=username, agency_id=agency, roles=[role], password=PASSWORD),
         )
     with serve(app) as base:
         yield World(base, buk, 7, 5, 4, named, buk_camera)
@@ -293,3 +295,56 @@ def test_the_console_speaks_korean_or_english_as_the_browser_prefers_with_a_swit
         assert tab.locator("#f-status option[value='online']").inner_text() == "정상"
     finally:
         korean.close()
+
+
+def test_the_panel_says_what_the_user_may_do_and_why(
+    world: World, page: tuple[Page, list[str]]
+) -> None:
+    tab, _ = page
+    sign_in(tab, world, "centre-operator")
+    open_panel(tab, world.live_camera)
+    tab.click("#why")
+    rights = tab.locator("#rights li")
+    rights.nth(2).wait_for(timeout=5000)
+    live = tab.locator("#rights li[data-capability='live']")
+    assert live.get_attribute("data-allowed") == "false"
+    assert "agreement" in live.inner_text()  # the reason authorize gave
+    sign_in(tab, world, "buk-operator")
+    open_panel(tab, world.live_camera)
+    tab.click("#why")
+    tab.locator("#rights li[data-capability='export']").wait_for(timeout=5000)
+    assert tab.locator("#rights li[data-capability='live']").get_attribute("data-allowed") == "true"
+    export = tab.locator("#rights li[data-capability='export']")
+    assert export.get_attribute("data-allowed") == "false"  # an operator may not export
+
+
+def test_an_admin_makes_an_agreement_in_the_browser_and_the_other_agency_may_watch(
+    world: World, page: tuple[Page, list[str]]
+) -> None:
+    tab, hosts = page
+    sign_in(tab, world, "buk-admin")
+    tab.click("#nav button[data-view='agreements']")
+    tab.click("#new-agreement summary")
+    tab.locator("#ag-consumer option", has_text="광주광역시").first.wait_for(state="attached")
+    tab.select_option("#ag-consumer", label="광주광역시")
+    tab.fill("#ag-cameras", "교통단속, 생활방범")
+    tab.fill("#ag-basis", "개인정보 보호법 제17조, 광주광역시-북구 연계 협약")
+    tab.click("#ag-create")
+    draft = tab.locator("#agreements-table tr[data-status='draft']")
+    draft.wait_for(timeout=5000)
+    draft.locator("button[data-verb='propose']").click()
+    proposed = tab.locator("#agreements-table tr[data-status='proposed']")
+    proposed.wait_for(timeout=5000)
+    proposed.locator("button[data-verb='accept']").click()
+    tab.locator("#agreements-table tr[data-status='accepted']").wait_for(timeout=5000)
+    # now the city's operator may watch the district's camera, and is told why
+    sign_in(tab, world, "centre-operator")
+    open_panel(tab, world.live_camera)
+    tab.click("#why")
+    live = tab.locator("#rights li[data-capability='live']")
+    live.wait_for(timeout=5000)
+    assert live.get_attribute("data-allowed") == "true", live.inner_text()
+    assert "agreement" in live.inner_text()
+    playback = tab.locator("#rights li[data-capability='playback']")
+    assert playback.get_attribute("data-allowed") == "false"  # the agreement gives live only
+    assert set(hosts) == {"127.0.0.1"}, hosts

@@ -91,6 +91,7 @@
   }
 
   async function load() {
+    $('new-agreement').hidden = !shell.has('agency_admin', 'system_admin');
     const status = $('agreements-status');
     let rows;
     try {
@@ -123,6 +124,44 @@
     }
     if (!rows.length) status.textContent = 'no agreements (협약 없음)';
   }
+
+  async function agencies() {
+    const owner = $('ag-owner');
+    if (owner.options.length) return;
+    const list = await shell.api('/api/agencies');
+    for (const a of list) {
+      const mine = a.id === shell.me.agency_id;
+      owner.append(new Option(a.name, String(a.id), mine, mine));
+      $('ag-consumer').append(new Option(a.name, String(a.id)));
+    }
+  }
+
+  document.addEventListener('DOMContentLoaded', () => {
+    $('new-agreement').addEventListener('toggle', () => {
+      if ($('new-agreement').open) agencies().catch((err) => { $('agreements-status').textContent = err.message; });
+    });
+    $('agreement-form').addEventListener('submit', async (event) => {
+      event.preventDefault();
+      const ticked = (id) => [...document.querySelectorAll(`#${id} input:checked`)].map((b) => b.value);
+      const purposes = $('ag-cameras').value.split(/[\s,]+/).filter(Boolean);
+      const body = {
+        owner_agency_id: Number($('ag-owner').value),
+        consumer_agency_id: Number($('ag-consumer').value),
+        selector: purposes.length ? { purposes } : {},
+        purposes: ticked('ag-purposes'),
+        capabilities: ticked('ag-capabilities'),
+        legal_basis: $('ag-basis').value,
+      };
+      try {
+        const made = await shell.api('/api/agreements', 'POST', body);
+        $('agreements-status').textContent = `agreement ${made.id}: ${made.status} (${made.selector_text})`;
+        $('new-agreement').open = false;
+      } catch (err) {
+        $('agreements-status').textContent = `not saved: ${err.message}`;
+      }
+      await load();
+    });
+  });
 
   shell.views.agreements = { load };
 })();

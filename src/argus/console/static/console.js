@@ -196,9 +196,34 @@
     $('panel-title').textContent = t(`Camera #${props.id}`, `카메라 #${props.id}`);
     $('export-status').textContent = '';
     $('panel-status').textContent = '';
+    $('rights').replaceChildren();
     if (state.tile) state.tile.stop('another camera was chosen');
     if (shell.playback) shell.playback.stop();
     state.map.invalidateSize();
+  }
+
+  // what authorize says for this user, camera and purpose, per capability: the agreement or
+  // ownership that allows it, or the reason it does not (each question is audited)
+  async function rights() {
+    if (!state.selected) return;
+    const list = $('rights');
+    list.replaceChildren();
+    for (const capability of ['live', 'playback', 'export']) {
+      const q = new URLSearchParams({
+        camera: String(state.selected.id), capability, purpose: $('purpose').value,
+      });
+      const li = document.createElement('li');
+      li.dataset.capability = capability;
+      try {
+        const d = await api(`/api/access/check?${q}`);
+        li.dataset.allowed = String(d.allowed);
+        const label = { live: t('live', '실시간'), playback: t('playback', '재생'), export: t('export', '반출') }[capability];
+        li.textContent = `${label}: ${d.allowed ? '✔' : '✘'} ${d.reason}`;
+      } catch (err) {
+        li.textContent = `${capability}: ${err.message}`;
+      }
+      list.append(li);
+    }
   }
 
   function watch() {
@@ -421,6 +446,7 @@
     ArgusLive.setBearer(null);
     location.reload();
   });
+  $('why').addEventListener('click', rights);
   $('live-form').addEventListener('submit', (event) => {
     event.preventDefault();
     watch();
