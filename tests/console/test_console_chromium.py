@@ -293,6 +293,16 @@ def test_the_console_speaks_korean_or_english_as_the_browser_prefers_with_a_swit
         assert tab.get_attribute("body", "data-lang") == "en"
         tab.click("#lang")
         assert tab.locator("#f-status option[value='online']").inner_text() == "정상"
+        # what the script writes follows too
+        tab.fill("#username", "centre-operator")
+        tab.fill("#password", PASSWORD)
+        tab.click("#signin")
+        tab.wait_for_selector("body[data-ready='true']", timeout=10000)
+        total = world.buk_cameras + world.seo_cameras
+        assert tab.locator("#count").inner_text() == f"카메라 {total}대"
+        tab.fill("#search", "없는 주소")
+        tab.click("#search-form button")
+        assert tab.locator("#results").inner_text() == "검색 결과 없음"
     finally:
         korean.close()
 

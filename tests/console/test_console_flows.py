@@ -202,7 +202,7 @@ def test_an_export_goes_from_request_to_approval_to_download_and_into_the_ledger
     admin.click("#nav button[data-view='exports']")
     row = admin.locator(f"#exports-table tr[data-export='{export}']")
     row.wait_for(timeout=5000)
-    row.get_by_role("button", name="Approve (승인)").click()
+    row.get_by_role("button", name="Approve").click()
     admin.locator(f"#exports-table tr[data-export='{export}'][data-state='ready']").wait_for(
         timeout=10000
     )
@@ -211,7 +211,7 @@ def test_an_export_goes_from_request_to_approval_to_download_and_into_the_ledger
     ready = supervisor.locator(f"#exports-table tr[data-export='{export}'][data-state='ready']")
     ready.wait_for(timeout=5000)
     with supervisor.expect_download() as info:
-        ready.get_by_role("button", name="Download (내려받기)").click()
+        ready.get_by_role("button", name="Download").click()
     archive = tmp_path / "export.zip"
     info.value.save_as(archive)
     result = verify_export(archive, load_export_key(world.settings).public_key())

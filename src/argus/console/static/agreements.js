@@ -7,12 +7,13 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const shell = window.ArgusConsole;
+  const t = (en, ko) => shell.t(en, ko);
 
   const ACTIONS = {
-    draft: [['propose', 'Propose (제안)']],
-    proposed: [['accept', 'Accept (수락)']],
-    accepted: [['narrow', 'Narrow (축소)'], ['suspend', 'Suspend (정지)'], ['revoke', 'Revoke (해지)']],
-    suspended: [['narrow', 'Narrow (축소)'], ['resume', 'Resume (재개)'], ['revoke', 'Revoke (해지)']],
+    draft: [['propose', t('Propose', '제안')]],
+    proposed: [['accept', t('Accept', '수락')]],
+    accepted: [['narrow', t('Narrow', '축소')], ['suspend', t('Suspend', '정지')], ['revoke', t('Revoke', '해지')]],
+    suspended: [['narrow', t('Narrow', '축소')], ['resume', t('Resume', '재개')], ['revoke', t('Revoke', '해지')]],
   };
 
   function cell(text) {
@@ -50,7 +51,7 @@
     }
     const save = document.createElement('button');
     save.type = 'submit';
-    save.textContent = 'Keep only the ticked (선택한 것만 유지)';
+    save.textContent = t('Keep only the ticked', '선택한 것만 유지');
     form.append(save);
     form.addEventListener('submit', async (event) => {
       event.preventDefault();
@@ -77,7 +78,7 @@
     const status = $('agreements-status');
     let body;
     if (verb === 'revoke' || verb === 'suspend') {
-      const note = window.prompt(`Why ${verb} agreement ${agreement.id}? (사유)`);
+      const note = window.prompt(t(`Why ${verb} agreement ${agreement.id}?`, `협약 ${agreement.id}: 사유`));
       if (note === null) return;
       body = { note };
     }
@@ -122,7 +123,7 @@
         cell(`${a.purposes.join(', ')} · ${a.capabilities.join(', ')}`), actions);
       body.append(tr);
     }
-    if (!rows.length) status.textContent = 'no agreements (협약 없음)';
+    if (!rows.length) status.textContent = t('no agreements', '협약 없음');
   }
 
   async function agencies() {

@@ -6,6 +6,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const shell = window.ArgusConsole;
+  const t = (en, ko) => shell.t(en, ko);
   const PAGE = 100;
   let offset = 0;
 
@@ -54,13 +55,13 @@
 
   async function verify() {
     const out = $('audit-verify');
-    out.textContent = 'verifying… (검증 중)';
+    out.textContent = t('verifying…', '검증 중');
     try {
       const result = await shell.api('/api/audit/verify');
       out.dataset.intact = String(result.intact);
       out.textContent = result.intact
-        ? `intact (무결): ${result.summary}`
-        : `NOT intact (변조 의심): ${result.summary}`;
+        ? `${t('intact', '무결')}: ${result.summary}`
+        : `${t('NOT intact', '변조 의심')}: ${result.summary}`;
     } catch (err) {
       out.textContent = `could not verify: ${err.message}`;
     }

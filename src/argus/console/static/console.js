@@ -38,6 +38,7 @@
   };
   const t = shell.t;
   window.ArgusConsole = shell;
+  ArgusLive.translate = (en, ko) => shell.t(en, ko);
 
   // Korean or English, as the browser prefers until the user switches (the choice is kept in
   // this browser). Labels carry both languages; an option's text is "english (한국어)".

@@ -6,6 +6,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const shell = window.ArgusConsole;
+  const t = (en, ko) => shell.t(en, ko);
   let refresh = null;
 
   function cell(text) {
@@ -47,7 +48,7 @@
     const status = $('exports-status');
     let body = {};
     if (!approve) {
-      const reason = window.prompt(`Why is export ${exportId} refused? (거부 사유)`);
+      const reason = window.prompt(t(`Why is export ${exportId} refused?`, `반출 ${exportId} 거부 사유`));
       if (!reason) return;
       body = { reason };
     }
@@ -81,18 +82,18 @@
       const actions = document.createElement('td');
       const mine = x.approvals.find((a) => a.owner_agency_id === me.agency_id && a.state === 'pending');
       if (x.state === 'pending' && mine && shell.has('agency_admin')) {
-        actions.append(button('Approve (승인)', () => decide(x.id, true)), ' ',
-          button('Refuse (거부)', () => decide(x.id, false)));
+        actions.append(button(t('Approve', '승인'), () => decide(x.id, true)), ' ',
+          button(t('Refuse', '거부'), () => decide(x.id, false)));
       }
       if (x.state === 'ready' && (x.requester_id === me.id || (shell.has('agency_admin') && x.requester_agency_id === me.agency_id))) {
-        actions.append(button('Download (내려받기)', () => download(x.id)));
+        actions.append(button(t('Download', '내려받기'), () => download(x.id)));
       }
       tr.append(cell(String(x.id)), cell(x.reason ? `${x.state}: ${x.reason}` : x.state), cell(ranges),
         cell(x.case_number ? `${x.purpose} · ${x.case_number}` : x.purpose), cell(x.recipient),
         cell(approvals), actions);
       body.append(tr);
     }
-    if (!rows.length) status.textContent = 'no exports (반출 내역 없음)';
+    if (!rows.length) status.textContent = t('no exports', '반출 내역 없음');
     // an approved export is being cut and signed: look again until it is ready (or failed)
     clearTimeout(refresh);
     if (rows.some((x) => x.state === 'approved') && !$('view-exports').hidden) {
@@ -130,10 +131,11 @@
         recipient: $('x-recipient').value,
         case_number: $('x-case').value || null,
       };
-      status.textContent = 'requesting… (요청 중)';
+      status.textContent = t('requesting…', '요청 중');
       try {
         const made = await shell.api('/api/exports', 'POST', body);
-        status.textContent = `export ${made.id}: ${made.state === 'pending' ? 'waiting for the owner\'s approval (승인 대기)' : made.state}`;
+        const waiting = t("waiting for the owner's approval", '승인 대기');
+        status.textContent = `export ${made.id}: ${made.state === 'pending' ? waiting : made.state}`;
         status.dataset.export = String(made.id);
       } catch (err) {
         status.textContent = `not requested: ${err.message}`;

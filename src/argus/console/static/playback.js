@@ -8,6 +8,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const shell = window.ArgusConsole;
+  const t = (en, ko) => shell.t(en, ko);
   const HOUR = 60 * 60 * 1000;
   const pb = { token: null, camera: null, from: null, until: null, ws: null, ms: null, sb: null,
     queue: [], pendingSeek: null, positions: [], speed: 1, clock: null };
@@ -60,15 +61,16 @@
           const b = Date.parse(s.until);
           part.style.left = `${((a - pb.from) / span) * 100}%`;
           part.style.width = `${Math.max(0.2, ((b - a) / span) * 100)}%`;
-          part.title = `${kind === 'recorded' ? 'recorded (녹화)' : 'gap (녹화 없음)'} ${stamp(a)} ~ ${stamp(b)}`;
+          part.title = `${kind === 'recorded' ? t('recorded', '녹화') : t('gap', '녹화 없음')} ${stamp(a)} ~ ${stamp(b)}`;
           bar.append(part);
         }
       }
       bar.dataset.recorded = String(line.recorded.length);
       bar.dataset.gaps = String(line.gaps.length);
       say(line.recorded.length
-        ? `${Math.round(line.recorded_seconds / 60)} min recorded in the last hour; click the bar to play (재생)`
-        : 'nothing recorded in the last hour (녹화 없음)');
+        ? t(`${Math.round(line.recorded_seconds / 60)} min recorded in the last hour; click the bar to play`,
+          `최근 1시간 중 ${Math.round(line.recorded_seconds / 60)}분 녹화; 막대를 눌러 재생`)
+        : t('nothing recorded in the last hour', '녹화 없음'));
     } catch (err) {
       pb.token = null;
       say(`no playback: ${err.message}`);
@@ -135,12 +137,12 @@
       } else if (m.type === 'position') {
         pb.positions.push(m);
       } else if (m.type === 'gap') {
-        say(`no recording ${stamp(Date.parse(m.from))} ~ ${stamp(Date.parse(m.until))}: skipped (녹화 없음)`);
+        say(`${t('no recording', '녹화 없음')} ${stamp(Date.parse(m.from))} ~ ${stamp(Date.parse(m.until))}`);
       } else if (m.type === 'seeked') {
         pb.positions = pb.positions.filter((p) => p.media_time < m.media_time);
         pb.pendingSeek = m.media_time;
       } else if (m.type === 'end') {
-        say('end of the range (끝)');
+        say(t('end of the range', '끝'));
       } else if (m.type === 'error') {
         say(m.message);
       }
@@ -154,8 +156,8 @@
     video.play().catch(() => {});
     clearInterval(pb.clock);
     pb.clock = setInterval(() => {
-      const t = shown();
-      if (t !== null) $('pb-clock').textContent = `${stamp(t)} ×${pb.speed}`;
+      const moment = shown();
+      if (moment !== null) $('pb-clock').textContent = `${stamp(moment)} ×${pb.speed}`;
     }, 250);
   }
 
@@ -167,8 +169,8 @@
     });
     $('pb-speed').addEventListener('change', () => {
       pb.speed = Number($('pb-speed').value);
-      const t = shown();
-      if (pb.ws && t !== null) pb.ws.send(JSON.stringify({ type: 'seek', to: iso(t), speed: pb.speed }));
+      const moment = shown();
+      if (pb.ws && moment !== null) pb.ws.send(JSON.stringify({ type: 'seek', to: iso(moment), speed: pb.speed }));
     });
     $('pb-load').addEventListener('click', () => {
       if (shell.selected) timeline(shell.selected.id);

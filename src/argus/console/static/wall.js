@@ -9,6 +9,7 @@
 (() => {
   const $ = (id) => document.getElementById(id);
   const shell = window.ArgusConsole;
+  const t = (en, ko) => shell.t(en, ko);
   const SIZES = [1, 4, 9, 16];
   const wall = {
     size: 4, tiles: [], cameras: Array(16).fill(null), focus: 0, purpose: 'crime_prevention',
@@ -18,26 +19,26 @@
 
   function tile(i) {
     if (!wall.tiles[i]) {
-      const t = new ArgusLive.Tile(100 + i, i + 1); // stats at window.argusStats[100 + i]
-      t.el.tabIndex = 0;
-      t.el.dataset.tile = String(i);
-      t.el.addEventListener('focus', () => setFocus(i));
-      t.el.addEventListener('dragover', (event) => {
+      const made = new ArgusLive.Tile(100 + i, i + 1); // stats at window.argusStats[100 + i]
+      made.el.tabIndex = 0;
+      made.el.dataset.tile = String(i);
+      made.el.addEventListener('focus', () => setFocus(i));
+      made.el.addEventListener('dragover', (event) => {
         event.preventDefault();
-        t.el.classList.add('drop');
+        made.el.classList.add('drop');
       });
-      t.el.addEventListener('dragleave', () => t.el.classList.remove('drop'));
-      t.el.addEventListener('drop', (event) => {
+      made.el.addEventListener('dragleave', () => made.el.classList.remove('drop'));
+      made.el.addEventListener('drop', (event) => {
         event.preventDefault();
-        t.el.classList.remove('drop');
+        made.el.classList.remove('drop');
         const id = Number(event.dataTransfer.getData('text/plain'));
         if (Number.isInteger(id) && id > 0) put(i, id);
       });
-      t.closeButton.addEventListener('click', () => {
+      made.closeButton.addEventListener('click', () => {
         wall.cameras[i] = null;
         save();
       });
-      wall.tiles[i] = t;
+      wall.tiles[i] = made;
     }
     return wall.tiles[i];
   }
@@ -141,7 +142,7 @@
       });
       list.append(li);
     }
-    if (!hits.length) list.append(Object.assign(document.createElement('li'), { textContent: 'no camera found (검색 결과 없음)' }));
+    if (!hits.length) list.append(Object.assign(document.createElement('li'), { textContent: t('no camera found', '검색 결과 없음') }));
   }
 
   function onKey(event) {

@@ -38,6 +38,9 @@
   const hasMse = typeof window.MediaSource === 'function';
   const hevcOk = hasMse && MediaSource.isTypeSupported(HEVC_PROBE);
   let bearer = null; // the bearer token: in memory only, never stored
+  // a page may choose one language (ArgusLive.translate); by default a text shows both
+  const tr = (en, ko) => (window.ArgusLive && window.ArgusLive.translate
+    ? window.ArgusLive.translate(en, ko) : `${en} (${ko})`);
   window.argusStats = window.argusStats || {};
 
   class ApiError extends Error {
@@ -158,7 +161,7 @@
       });
       this.overlay = document.createElement('p');
       this.overlay.className = 'overlay';
-      this.overlay.textContent = 'empty (빈 화면)';
+      this.overlay.textContent = tr('empty', '빈 화면');
       screen.append(this.video, this.overlay);
       const bar = document.createElement('div');
       bar.className = 'bar';
@@ -175,7 +178,7 @@
       this.note.setAttribute('role', 'status');
       this.closeButton = document.createElement('button');
       this.closeButton.type = 'button';
-      this.closeButton.textContent = 'Close (닫기)';
+      this.closeButton.textContent = tr('Close', '닫기');
       this.closeButton.disabled = true;
       this.closeButton.addEventListener('click', () => this.stop('closed by you'));
       bar.append(this.title, this.status, this.note, this.closeButton);
@@ -215,8 +218,8 @@
       this.video.setAttribute('aria-label', `camera ${cameraId}, live video`);
       this.note.textContent = '';
       this.el.setAttribute('aria-label', `Tile ${this.label}: camera ${cameraId}`);
-      this.setState('connecting', 'connecting… (연결 중)');
-      this.showOverlay('connecting… (연결 중)');
+      this.setState('connecting', tr('connecting…', '연결 중…'));
+      this.showOverlay(tr('connecting…', '연결 중…'));
       if (!hasMse) {
         this.fail(null, 'this browser has no Media Source Extensions');
         return;
@@ -404,9 +407,10 @@
       const ms = this.stats.behindLiveMs;
       // in steps of 100 ms, so that a screen reader is not told every frame
       if (ms !== null && ms > 300) {
-        this.setState('behind', `behind by ${Math.round(ms / 100) * 100} ms (지연)`);
+        const lag = Math.round(ms / 100) * 100;
+        this.setState('behind', tr(`behind by ${lag} ms`, `${lag} ms 지연`));
       } else {
-        this.setState('live', 'live (실시간)');
+        this.setState('live', tr('live', '실시간'));
       }
     }
 
@@ -423,7 +427,7 @@
           stats.videoWidth = video.videoWidth;
           stats.videoHeight = video.videoHeight;
           this.showOverlay('');
-          this.setState('live', 'live (실시간)');
+          this.setState('live', tr('live', '실시간'));
         }
         this.keepLive();
         video.requestVideoFrameCallback(onFrame);
@@ -503,6 +507,7 @@
     Tile,
     api,
     hasMse,
+    translate: null,
     setBearer(token) { bearer = token; },
     bearer() { return bearer; },
   };
