@@ -358,3 +358,38 @@ def test_an_admin_makes_an_agreement_in_the_browser_and_the_other_agency_may_wat
     playback = tab.locator("#rights li[data-capability='playback']")
     assert playback.get_attribute("data-allowed") == "false"  # the agreement gives live only
     assert set(hosts) == {"127.0.0.1"}, hosts
+
+
+def test_a_deployment_names_its_own_tile_server(settings: Settings, engine: Engine) -> None:
+    from fastapi.testclient import TestClient
+
+    tiles = "https://tiles.gwangju.example/{z}/{x}/{y}.png"
+    app = create_app(
+        settings.model_copy(update={"console_tile_url": tiles, "console_tile_attribution": "광주"}),
+        engine,
+    )
+    with TestClient(app) as client:
+        page = client.get("/console/")
+        policy = page.headers["content-security-policy"]
+        assert "img-src 'self' data: https://tiles.gwangju.example;" in policy
+        assert "connect-src 'self'" in policy  # the page still talks to Argus alone
+        app.state.identity.users.create_user(
+            Console("test"),
+            UserCreate(
+                username="someone",
+                agency_id=app.state.registry.create_agency(
+                    AgencyCreate(name="광주광역시", kind=AgencyKind.CITY)
+                ).id,
+                roles=[Role.OPERATOR],
+                password=PASSWORD,
+            ),
+        )
+        bearer = client.post(
+            "/api/auth/token", json={"username": "someone", "password": PASSWORD}
+        ).json()["access_token"]
+        config = client.get(
+            "/api/console/config", headers={"Authorization": f"Bearer {bearer}"}
+        ).json()
+        assert config["tile_url"] == tiles and config["tile_attribution"] == "광주"
+        assert config["boundaries"] == ["city", "districts", "neighbourhoods"]
+        assert config["timezone"] == "Asia/Seoul"
