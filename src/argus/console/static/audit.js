@@ -42,7 +42,10 @@
       const tr = document.createElement('tr');
       tr.dataset.action = e.action;
       tr.dataset.outcome = e.outcome;
-      tr.append(cell(e.seq), cell(e.time), cell(e.action), cell(e.outcome),
+      const shownAt = new Date(e.time).toLocaleString('sv-SE', {
+        hour12: false, timeZone: shell.timezone || undefined,
+      });
+      tr.append(cell(e.seq), cell(shownAt), cell(e.action), cell(e.outcome),
         cell(e.actor_user_id ? `user ${e.actor_user_id} · agency ${e.actor_agency_id}` : 'system'),
         cell(e.target), cell(e.purpose), cell(e.reason));
       body.append(tr);
