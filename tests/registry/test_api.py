@@ -204,6 +204,13 @@ def test_geojson_export(client: TestClient) -> None:
     camera = client.get(f"/api/cameras/{feature['id']}").json()
     assert feature["geometry"] == {"type": "Point", "coordinates": [camera["lon"], camera["lat"]]}
     assert feature["properties"]["owner_name"] == "광주광역시 동구"
+    # gzip-encoded when asked (the browser always asks), plain otherwise; the same collection
+    zipped = client.get("/api/cameras.geojson", headers={"Accept-Encoding": "gzip"})
+    plain = client.get("/api/cameras.geojson", headers={"Accept-Encoding": "identity"})
+    assert zipped.headers["content-encoding"] == "gzip"
+    assert "content-encoding" not in plain.headers
+    assert zipped.headers["content-type"].startswith("application/geo+json")
+    assert zipped.json() == plain.json() and len(plain.json()["features"]) >= 2
 
 
 def _message(response: Any) -> str:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import gzip
+import json
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request, Response, status
 
@@ -172,9 +174,10 @@ def list_cameras(
 
 @router.get("/cameras.geojson", tags=["registry"], response_model=None)
 def cameras_geojson(
-    registry: RegistryDep, principal: PrincipalDep, query: CameraQueryDep
-) -> dict[str, Any]:
-    """Every matching camera as a GeoJSON FeatureCollection (RFC 7946, unpaged)."""
+    registry: RegistryDep, principal: PrincipalDep, query: CameraQueryDep, request: Request
+) -> Response:
+    """Every matching camera as a GeoJSON FeatureCollection (RFC 7946, unpaged); gzip-encoded
+    when the client accepts it (the whole Gwangju deployment is ~10 MB of JSON, ~1 MB gzipped)."""
     features = [
         {
             "type": "Feature",
@@ -186,7 +189,16 @@ def cameras_geojson(
         }
         for cam in registry.iter_cameras(query)
     ]
-    return {"type": "FeatureCollection", "features": features}
+    body = json.dumps(
+        {"type": "FeatureCollection", "features": features},
+        ensure_ascii=False,
+        separators=(",", ":"),
+    ).encode()
+    headers = {"Vary": "Accept-Encoding"}
+    if "gzip" in request.headers.get("accept-encoding", "").lower():
+        body = gzip.compress(body, compresslevel=5)
+        headers["Content-Encoding"] = "gzip"
+    return Response(body, media_type="application/geo+json", headers=headers)
 
 
 @router.get("/cameras/nearest", response_model=list[NearbyCamera], tags=["registry"])
