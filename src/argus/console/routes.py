@@ -33,6 +33,7 @@ from argus.db import transaction
 from argus.errors import FieldError, NotFoundError
 from argus.identity.deps import current_principal
 from argus.identity.principal import Principal
+from argus.media.player_routes import security_headers
 
 STATIC = Path(__file__).with_name("static")
 VENDOR = STATIC / "vendor"
@@ -65,21 +66,12 @@ router = APIRouter(include_in_schema=False)
 api = APIRouter(prefix="/api/console", tags=["console"])
 
 
-def _headers(settings: Settings) -> dict[str, str]:
+def _headers(settings: Settings, request: Request) -> dict[str, str]:
     images = "'self' data:"
     if settings.console_tile_url:
         parts = urlsplit(settings.console_tile_url)
         images += f" {parts.scheme}://{parts.netloc}"
-    return {
-        "Content-Security-Policy": (
-            "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-            f"media-src blob:; img-src {images}; base-uri 'none'; form-action 'none'; "
-            "frame-ancestors 'none'"
-        ),
-        "X-Content-Type-Options": "nosniff",
-        "Referrer-Policy": "no-referrer",
-        "Cache-Control": "no-cache",
-    }
+    return security_headers(request, images)
 
 
 def _settings(request: Request) -> Settings:
@@ -96,14 +88,14 @@ def console_redirect() -> RedirectResponse:
 
 
 @router.get("/console/", response_model=None)
-def console_page(settings: SettingsDep) -> FileResponse:
+def console_page(settings: SettingsDep, request: Request) -> FileResponse:
     return FileResponse(
-        STATIC / "index.html", media_type=FILES["index.html"], headers=_headers(settings)
+        STATIC / "index.html", media_type=FILES["index.html"], headers=_headers(settings, request)
     )
 
 
 @router.get("/console/vendor/{name}", response_model=None)
-def console_vendor(name: str, settings: SettingsDep) -> Response:
+def console_vendor(name: str, settings: SettingsDep, request: Request) -> Response:
     media_type = VENDOR_FILES.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail=f"no console file {name[:40]!r}")
@@ -114,15 +106,15 @@ def console_vendor(name: str, settings: SettingsDep) -> Response:
             status_code=503,
             media_type="text/plain",
         )
-    return FileResponse(path, media_type=media_type, headers=_headers(settings))
+    return FileResponse(path, media_type=media_type, headers=_headers(settings, request))
 
 
 @router.get("/console/{name}", response_model=None)
-def console_file(name: str, settings: SettingsDep) -> FileResponse:
+def console_file(name: str, settings: SettingsDep, request: Request) -> FileResponse:
     media_type = FILES.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail=f"no console file {name[:40]!r}")
-    return FileResponse(STATIC / name, media_type=media_type, headers=_headers(settings))
+    return FileResponse(STATIC / name, media_type=media_type, headers=_headers(settings, request))
 
 
 @cache

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import APIRouter, HTTPException
+from fastapi import APIRouter, HTTPException, Request
 from fastapi.responses import FileResponse, RedirectResponse
 
 PLAYER_DIR = Path(__file__).with_name("player")
@@ -20,26 +20,36 @@ MEDIA_TYPES = {
     "live-tile.js": "text/javascript; charset=utf-8",
     "player.css": "text/css; charset=utf-8",
 }
-# the page loads nothing from elsewhere, runs no inline script and plays from a blob: URL
-SECURITY_HEADERS = {
-    "Content-Security-Policy": (
-        "default-src 'none'; script-src 'self'; style-src 'self'; connect-src 'self'; "
-        "media-src blob:; img-src 'self' data:; base-uri 'none'; form-action 'none'; "
-        "frame-ancestors 'none'"
-    ),
-    "X-Content-Type-Options": "nosniff",
-    "Referrer-Policy": "no-referrer",
-    "Cache-Control": "no-cache",
-}
+
+
+def security_headers(request: Request, images: str = "'self' data:") -> dict[str, str]:
+    """The pages' headers: they load nothing from elsewhere, run no inline script and play from
+    a blob: URL; besides this server they may open WebSockets only to its media workers, which
+    listen on the same host (any port: the workers' ports are the deployment's)."""
+    host = request.url.hostname or "127.0.0.1"
+    if ":" in host:
+        host = f"[{host}]"
+    return {
+        "Content-Security-Policy": (
+            "default-src 'none'; script-src 'self'; style-src 'self'; "
+            f"connect-src 'self' ws://{host}:* wss://{host}:*; "
+            f"media-src blob:; img-src {images}; base-uri 'none'; form-action 'none'; "
+            "frame-ancestors 'none'"
+        ),
+        "X-Content-Type-Options": "nosniff",
+        "Referrer-Policy": "no-referrer",
+        "Cache-Control": "no-cache",
+    }
+
 
 router = APIRouter(include_in_schema=False)
 
 
-def _file(name: str) -> FileResponse:
+def _file(name: str, request: Request) -> FileResponse:
     media_type = MEDIA_TYPES.get(name)
     if media_type is None:
         raise HTTPException(status_code=404, detail=f"no player file {name[:40]!r}")
-    return FileResponse(PLAYER_DIR / name, media_type=media_type, headers=SECURITY_HEADERS)
+    return FileResponse(PLAYER_DIR / name, media_type=media_type, headers=security_headers(request))
 
 
 @router.get("/player", response_model=None)
@@ -48,12 +58,12 @@ def player_redirect() -> RedirectResponse:
 
 
 @router.get("/player/", response_model=None)
-def player_page() -> FileResponse:
+def player_page(request: Request) -> FileResponse:
     """The example player page."""
-    return _file("index.html")
+    return _file("index.html", request)
 
 
 @router.get("/player/{name}", response_model=None)
-def player_asset(name: str) -> FileResponse:
+def player_asset(name: str, request: Request) -> FileResponse:
     """One of the page's files (only those listed in MEDIA_TYPES)."""
-    return _file(name)
+    return _file(name, request)

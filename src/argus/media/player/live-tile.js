@@ -238,6 +238,8 @@
         this.ms.addEventListener('sourceopen', resolve, { once: true });
       });
       this.video.src = this.url;
+      // the token, and where the camera is served (its media worker, or this server), at once
+      const where = api('GET', `/api/live/${cameraId}/endpoint`).catch(() => null);
       let issued;
       try {
         issued = await api('POST', '/api/access/token', {
@@ -247,6 +249,7 @@
         if (gen === this.generation) this.fail(null, `refused: ${err.message}`);
         return;
       }
+      const endpoint = await where;
       if (gen !== this.generation) return;
       stats.tokenAt = performance.now();
       this.token = issued.token;
@@ -260,7 +263,8 @@
       }
       if (hevcOk) params.set('hevc', '1');
       const scheme = location.protocol === 'https:' ? 'wss' : 'ws';
-      const ws = new WebSocket(`${scheme}://${location.host}/api/live/${cameraId}?${params}`);
+      const base = (endpoint && endpoint.live_ws) || `${scheme}://${location.host}/api/live/${cameraId}`;
+      const ws = new WebSocket(`${base}?${params}`);
       ws.binaryType = 'arraybuffer';
       this.ws = ws;
       this.expectInit = false;
