@@ -7,15 +7,13 @@ the console's browser libraries (npm ci in web/)."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from dataclasses import dataclass
-from pathlib import Path
 from urllib.parse import urlsplit
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 from sqlalchemy import Engine
 
 from argus.api.app import create_app
@@ -28,7 +26,9 @@ from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
 from tests.media.live_server import serve
 from tests.media.replay import ReplayFactory
-from tests.media.test_player_chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.media.test_player_chromium import browser, database_url
+
+__all__ = ["browser", "database_url"]  # the player tests' fixtures, used by name
 
 PASSWORD = "Gwangju-2026!"
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
@@ -43,14 +43,6 @@ class World:
     enforcement: int
     named: int  # a camera with a road address to search for
     live_camera: int  # 북구's, with a (replayed) stream
-
-
-@pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path) -> str:
-    """SQLite only: the registry API the page reads is tested on both databases elsewhere."""
-    path = tmp_path / "argus.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
 
 
 @pytest.fixture
@@ -103,20 +95,6 @@ def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[Wo
         )
     with serve(app) as base:
         yield World(base, buk, 7, 5, 4, named, buk_camera)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Debian's chromium is needed at {CHROMIUM} (make test installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -15,7 +15,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from urllib.parse import urlsplit
 
-import httpx
 import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 from sqlalchemy import Engine
@@ -29,6 +28,7 @@ from argus.identity.schemas import UserCreate
 from argus.registry.schemas import AgencyCreate, CameraCreate, SiteCreate
 from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
+from tests.agreements import accepted_agreement, bearer
 from tests.console.test_console_chromium import browser, database_url
 from tests.media.live_server import serve
 from tests.media.replay import ReplayFactory
@@ -81,28 +81,14 @@ def world(settings: Settings, engine: Engine, registry: Registry) -> Iterator[Wo
             UserCreate(username=name, agency_id=agency, roles=[role], password=PASSWORD),
         )
     with serve(app) as base:
-        admin = {
-            "Authorization": "Bearer "
-            + httpx.post(
-                f"{base}/api/auth/token", json={"username": "buk-admin", "password": PASSWORD}
-            ).json()["access_token"]
-        }
-        draft = httpx.post(
-            f"{base}/api/agreements",
-            headers=admin,
-            json={
-                "owner_agency_id": buk,
-                "consumer_agency_id": city,
-                "selector": {"purposes": ["교통단속"]},
-                "purposes": ["crime_prevention", "investigation"],
-                "capabilities": ["live", "playback", "export"],
-                "legal_basis": "광주광역시-북구 CCTV 연계 협약",
-            },
+        agreement = accepted_agreement(
+            base,
+            bearer(base, "buk-admin", PASSWORD),
+            buk,
+            city,
+            ["crime_prevention", "investigation"],
+            ["live", "playback", "export"],
         )
-        assert draft.status_code == 201, draft.text
-        agreement = draft.json()["id"]
-        for step in ("propose", "accept"):
-            assert httpx.post(f"{base}/api/agreements/{agreement}/{step}", headers=admin)
         yield World(base, settings, camera, agreement, datetime.fromtimestamp(start, UTC))
 
 
@@ -140,6 +126,18 @@ def open_panel(page: Page, camera: int) -> None:
     page.wait_for_selector("#panel", state="visible")
 
 
+def watch_live(viewer: Page, world: World) -> None:
+    """The city's supervisor watches the district's camera live in the panel, under the
+    agreement."""
+    sign_in(viewer, world, "centre-supervisor")
+    open_panel(viewer, world.camera)
+    viewer.select_option("#purpose", "crime_prevention")
+    viewer.click("#open-live")
+    viewer.wait_for_function(
+        "() => document.querySelector('#panel-tile video').currentTime > 0.5", timeout=10000
+    )
+
+
 def local(moment: datetime) -> str:
     """A datetime-local input's value (the browser's zone: UTC here)."""
     return moment.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S")
@@ -150,13 +148,7 @@ def test_revoking_the_agreement_stops_the_open_tile_with_the_reason(
 ) -> None:
     hosts, pages = people
     viewer, admin = pages["centre-supervisor"], pages["buk-admin"]
-    sign_in(viewer, world, "centre-supervisor")
-    open_panel(viewer, world.camera)
-    viewer.select_option("#purpose", "crime_prevention")
-    viewer.click("#open-live")
-    viewer.wait_for_function(
-        "() => document.querySelector('#panel-tile video').currentTime > 0.5", timeout=10000
-    )
+    watch_live(viewer, world)
     sign_in(admin, world, "buk-admin")
     admin.click("#nav button[data-view='agreements']")
     row = admin.locator(f"#agreements-table tr[data-agreement='{world.agreement}']")
@@ -287,13 +279,7 @@ def test_narrowing_the_agreement_ends_the_views_it_no_longer_allows(
 ) -> None:
     _, pages = people
     viewer, admin = pages["centre-supervisor"], pages["buk-admin"]
-    sign_in(viewer, world, "centre-supervisor")
-    open_panel(viewer, world.camera)
-    viewer.select_option("#purpose", "crime_prevention")
-    viewer.click("#open-live")
-    viewer.wait_for_function(
-        "() => document.querySelector('#panel-tile video').currentTime > 0.5", timeout=10000
-    )
+    watch_live(viewer, world)
     sign_in(admin, world, "buk-admin")
     admin.click("#nav button[data-view='agreements']")
     row = admin.locator(f"#agreements-table tr[data-agreement='{world.agreement}']")

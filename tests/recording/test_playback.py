@@ -33,6 +33,7 @@ from argus.recording.fmp4_read import scan_fragments
 from argus.registry.schemas import AgencyCreate, CameraCreate, SiteCreate
 from argus.registry.service import Registry
 from argus.registry.vocab import AgencyKind, Purpose
+from tests.agreements import accepted_agreement
 from tests.media.live_server import serve
 from tests.recording.frames import FPS, record_frames
 
@@ -314,22 +315,15 @@ async def test_a_user_without_an_agreement_gets_no_playback_token(footage: Foota
 
 async def test_revoking_the_agreement_stops_playback_within_a_second(footage: Footage) -> None:
     admin = footage.bearer("buk-admin")
-    draft = httpx.post(
-        f"{footage.base}/api/agreements",
-        headers=admin,
-        json={
-            "owner_agency_id": footage.buk,
-            "consumer_agency_id": footage.city,
-            "selector": {"purposes": ["교통단속"]},
-            "purposes": ["crime_prevention"],
-            "capabilities": ["playback"],
-            "legal_basis": "개인정보 보호법 제25조, 광주광역시-북구 CCTV 연계 협약",
-        },
+    agreement = accepted_agreement(
+        footage.base,
+        admin,
+        footage.buk,
+        footage.city,
+        ["crime_prevention"],
+        ["playback"],
+        "개인정보 보호법 제25조, 광주광역시-북구 CCTV 연계 협약",
     )
-    assert draft.status_code == 201, draft.text
-    agreement = draft.json()["id"]
-    for step in ("propose", "accept"):
-        assert httpx.post(f"{footage.base}/api/agreements/{agreement}/{step}", headers=admin)
     token = footage.token("city-operator", purpose="crime_prevention")
     end = footage.b0 + timedelta(seconds=10)
     async with connect(footage.url(token, footage.a0, end)) as ws:

@@ -7,19 +7,17 @@ test_playback.py: two stretches of 10 s of a real H.264 clip, 10 s apart."""
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from datetime import datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Page
 
-from tests.media.test_player_chromium import CHROMIUM, CHROMIUM_ARGS
+from tests.media.test_player_chromium import browser, database_url
 from tests.recording.test_playback import Footage, _iso, footage
 
-__all__ = ["footage"]  # the fixture, used by name
+__all__ = ["browser", "database_url", "footage"]  # fixtures, used by name
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 OPEN = """async (url) => {
@@ -89,28 +87,6 @@ STATE = """() => {
         log,
     };
 }"""
-
-
-@pytest.fixture
-def database_url(tmp_path: Path, sqlite_template: Path) -> str:
-    """SQLite only: the database side of playback runs on both in test_playback.py."""
-    path = tmp_path / "argus.db"
-    shutil.copy(sqlite_template, path)
-    return f"sqlite:///{path}"
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Browser]:
-    if not CHROMIUM.exists():
-        pytest.fail(f"Debian's chromium is needed at {CHROMIUM} (make test installs it)")
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        try:
-            yield browser
-        finally:
-            browser.close()
 
 
 @pytest.fixture

@@ -269,75 +269,47 @@ class _Session:
         events: Iterator[Event] = stream.events()
         clock = time.monotonic()
         base: int | None = None  # output time at `clock`
-        send = self.websocket
-        fmt_sent = False
+
+        async def say(kind: str, **fields: object) -> None:
+            await self.websocket.send_text(json.dumps({"type": kind, **fields}))
+
+        async def seeked(ticks: int) -> None:
+            await say(
+                "seeked", to=stream.at.isoformat(), speed=stream.speed, media_time=ticks / CLOCK
+            )
+
         try:
             while True:
                 event = await asyncio.to_thread(next, events, None)
                 if event is None:
                     return
-                if isinstance(event, Init):
+                if isinstance(event, Init):  # a stream always starts with one
                     if event.format.codec == "h265" and not self.hevc:
                         self.view.end(CLOSE_CODEC, HEVC_MESSAGE)
                         return
-                    await send.send_text(_init_message(event, self.line.camera_id))
-                    await send.send_bytes(init_of(event.format))
-                    fmt_sent = True
+                    await self.websocket.send_text(_init_message(event, self.line.camera_id))
+                    await self.websocket.send_bytes(init_of(event.format))
                 elif isinstance(event, Chunk):
-                    if not fmt_sent:
-                        continue  # pragma: no cover - a stream always starts with its Init
                     if base is None:
                         base = event.media_time
                         if seek:
-                            await send.send_text(
-                                json.dumps(
-                                    {
-                                        "type": "seeked",
-                                        "to": stream.at.isoformat(),
-                                        "speed": stream.speed,
-                                        "media_time": stream.target_time(event) / CLOCK,
-                                    }
-                                )
-                            )
+                            await seeked(stream.target_time(event))
                     ahead = (event.media_time - base) / CLOCK - (time.monotonic() - clock)
                     if ahead > LEAD:
                         await asyncio.sleep(ahead - LEAD)
-                    await send.send_text(
-                        json.dumps(
-                            {
-                                "type": "position",
-                                "media_time": event.media_time / CLOCK,
-                                "wall": event.wall.isoformat(),
-                                "frames": event.frames,
-                            }
-                        )
+                    await say(
+                        "position",
+                        media_time=event.media_time / CLOCK,
+                        wall=event.wall.isoformat(),
+                        frames=event.frames,
                     )
-                    await send.send_bytes(event.data)
+                    await self.websocket.send_bytes(event.data)
                 elif isinstance(event, Gap):
-                    await send.send_text(
-                        json.dumps(
-                            {
-                                "type": "gap",
-                                **event.span.as_json(),
-                                "media_time": event.media_time / CLOCK,
-                            }
-                        )
-                    )
+                    await say("gap", **event.span.as_json(), media_time=event.media_time / CLOCK)
                 elif isinstance(event, End):
-                    if seek and base is None:
-                        await send.send_text(
-                            json.dumps(
-                                {
-                                    "type": "seeked",
-                                    "to": stream.at.isoformat(),
-                                    "speed": stream.speed,
-                                    "media_time": event.media_time / CLOCK,
-                                }
-                            )
-                        )
-                    await send.send_text(
-                        json.dumps({"type": "end", "media_time": event.media_time / CLOCK})
-                    )
+                    if seek and base is None:  # a seek to past the last picture
+                        await seeked(event.media_time)
+                    await say("end", media_time=event.media_time / CLOCK)
         except ArgusError as exc:
             log.error("playback of camera %s: %s", self.line.camera_id, exc)
             self.view.end(1011, str(exc))
