@@ -5,16 +5,24 @@ hub, recording, live out) can tell which camera a picture came from and measure 
 It is a user_data_unregistered SEI message (payload type 5, H.264 D.1.7 / H.265 D.2.7): our
 own UUID followed by a 17-byte body: version (1), camera id (u32), send time in nanoseconds
 since the Unix epoch (u64) and frame number (u32), big-endian. Decoders ignore it.
+
+A camera with pan, tilt and zoom (the simulator with its ONVIF side on) appends an extension
+after the body: kind 1 (u8) and the position in ONVIF's generic spaces as three big-endian
+IEEE 754 doubles (pan, tilt, zoom), so that a test can see a PTZ move in what the camera sends.
+The version stays 1 and the 17-byte body stays first: a reader that knows only the body reads
+such a stamp as before and ignores the rest of the payload.
 """
 
 from __future__ import annotations
 
+import math
 import struct
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import Literal
 
 from argus.media.nal import add_emulation_prevention, remove_emulation_prevention, split_annexb
+from argus.ptz.driver import PtzPosition
 
 Codec = Literal["h264", "h265"]
 
@@ -23,6 +31,8 @@ STAMP_UUID = bytes.fromhex("a7c5e31f2b6d4e8a9c415f3d7b9e1a62")
 
 STAMP_VERSION = 1
 _BODY = struct.Struct("!BIQI")
+_PTZ_EXTENSION = struct.Struct("!Bddd")
+_EXTENSION_PTZ = 1
 _USER_DATA_UNREGISTERED = 5
 _H264_SEI = 6
 _H265_PREFIX_SEI = 39
@@ -35,11 +45,13 @@ _NAL_HEADER: dict[str, bytes] = {
 
 @dataclass(frozen=True, slots=True)
 class Stamp:
-    """What a stamp SEI says: which camera, when it was sent (ns since the epoch), which frame."""
+    """What a stamp SEI says: which camera, when it was sent (ns since the epoch), which frame,
+    and where the camera pointed (pan, tilt, zoom) when it carries that."""
 
     camera_id: int
     send_time_ns: int
     frame_no: int
+    position: PtzPosition | None = None
 
 
 def _sei_size(value: int) -> bytes:
@@ -50,17 +62,49 @@ def _sei_size(value: int) -> bytes:
 _PAYLOAD_PREFIX = (
     _sei_size(_USER_DATA_UNREGISTERED) + _sei_size(len(STAMP_UUID) + _BODY.size) + STAMP_UUID
 )
+_PTZ_PAYLOAD_PREFIX = (
+    _sei_size(_USER_DATA_UNREGISTERED)
+    + _sei_size(len(STAMP_UUID) + _BODY.size + _PTZ_EXTENSION.size)
+    + STAMP_UUID
+)
 
 
-def build_stamp_nal(codec: Codec, camera_id: int, send_time_ns: int, frame_no: int) -> bytes:
-    """One SEI NAL unit (no start code) holding the stamp; frame_no wraps at 2**32."""
+def build_stamp_nal(
+    codec: Codec,
+    camera_id: int,
+    send_time_ns: int,
+    frame_no: int,
+    position: PtzPosition | None = None,
+) -> bytes:
+    """One SEI NAL unit (no start code) holding the stamp; frame_no wraps at 2**32.
+
+    With a position, the PTZ extension follows the body (its values must be finite).
+    """
     if not 0 <= camera_id <= 0xFFFFFFFF:
         raise ValueError(f"camera id {camera_id} does not fit in 32 bits")
     if not 0 <= send_time_ns <= 0xFFFFFFFFFFFFFFFF:
         raise ValueError(f"send time {send_time_ns} does not fit in 64 bits")
     body = _BODY.pack(STAMP_VERSION, camera_id, send_time_ns, frame_no & 0xFFFFFFFF)
-    rbsp = _PAYLOAD_PREFIX + body + b"\x80"  # rbsp_trailing_bits
+    if position is None:
+        rbsp = _PAYLOAD_PREFIX + body + b"\x80"  # rbsp_trailing_bits
+    else:
+        values = (position.pan, position.tilt, position.zoom)
+        if not all(math.isfinite(value) for value in values):
+            raise ValueError(f"a stamp position must be finite: {position}")
+        extension = _PTZ_EXTENSION.pack(_EXTENSION_PTZ, *values)
+        rbsp = _PTZ_PAYLOAD_PREFIX + body + extension + b"\x80"
     return _NAL_HEADER[codec] + add_emulation_prevention(rbsp)
+
+
+def _read_position(payload: bytes) -> PtzPosition | None:
+    """The PTZ extension after the body, if the payload carries a whole and finite one."""
+    start = len(STAMP_UUID) + _BODY.size
+    if len(payload) < start + _PTZ_EXTENSION.size or payload[start] != _EXTENSION_PTZ:
+        return None
+    _, pan, tilt, zoom = _PTZ_EXTENSION.unpack_from(payload, start)
+    if not (math.isfinite(pan) and math.isfinite(tilt) and math.isfinite(zoom)):
+        return None
+    return PtzPosition(pan, tilt, zoom)
 
 
 def _is_sei(codec: Codec, nal: bytes) -> bool:
@@ -111,7 +155,7 @@ def read_stamp(codec: Codec, nal_units: Iterable[bytes]) -> Stamp | None:
                     payload, len(STAMP_UUID)
                 )
                 if version == STAMP_VERSION:
-                    return Stamp(camera_id, send_time_ns, frame_no)
+                    return Stamp(camera_id, send_time_ns, frame_no, _read_position(payload))
     return None
 
 

@@ -4,7 +4,9 @@ Nothing exists for a camera nobody pulls. A `CameraStream` is made per RTSP sess
 it joins the `FrameClock` of its frame rate (one timer for every stream at that rate, running
 only while some stream plays) and on each tick sends the next frame of its looped clip: the
 12-byte RTP headers are written afresh (its own SSRC, sequence and timestamps), and a stamp SEI
-with the camera id, the send time and the frame number goes before each picture.
+with the camera id, the send time and the frame number goes before each picture. A PTZ camera's
+stream (one given a `PtzView`) adds the position to the stamp and, at keyframes, moves on to the
+clip of its current heading.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from argus.media.rtsp.server import Credentials, Sink, Track, TrackStart, video_
 from argus.media.sei import build_stamp_nal
 from argus.media.simulator.clips import ClipFrame, PacketizedClip
 from argus.media.simulator.faults import Fault
+from argus.media.simulator.ptz_view import PtzView
 
 log = logging.getLogger(__name__)
 
@@ -106,6 +109,7 @@ class CameraStream:
         fault: Callable[[], Fault | None],
         credentials: Credentials | None = None,
         host: str = "127.0.0.1",
+        view: PtzView | None = None,
     ) -> None:
         self.camera_id = camera_id
         self.kind = kind
@@ -114,6 +118,7 @@ class CameraStream:
         self.fault = fault
         self.credentials = credentials
         self.host = host
+        self.view = view
         self.frames_sent = 0
         self.packets_sent = 0
         self.packets_lost = 0
@@ -176,9 +181,19 @@ class CameraStream:
         timestamp = (self._ts0 + round((number - self._first_tick) * self._step)) & 0xFFFFFFFF
         self._last_timestamp = timestamp
         self._last_sent = time.monotonic()
+        view = self.view
         frame = self._frames[self._position]
+        if view is not None and frame.keyframe:
+            clip = view.clip(self.clip, self._position)
+            if clip is not self.clip:
+                self.clip = clip
+                self._frames = clip.frames
+                frame = self._frames[self._position]
         self._position = (self._position + 1) % len(self._frames)
-        stamp = build_stamp_nal(self._codec, self.camera_id, time.time_ns(), self.frames_sent)
+        position = view.position() if view is not None else None
+        stamp = build_stamp_nal(
+            self._codec, self.camera_id, time.time_ns(), self.frames_sent, position
+        )
         self.frames_sent += 1
         payloads = (*frame.head, (self._pt, stamp), *frame.body)
         if fault is not None and fault.affects_packets:

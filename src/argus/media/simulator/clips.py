@@ -1,6 +1,7 @@
 """Simulator clips: encoded once with PyAV, cached on disk, pre-packetized for looping.
 
-A clip is a whole number of GOPs of the simulated picture (labelled with a camera id or not),
+A clip is a whole number of GOPs of the simulated picture (labelled with a camera id or not,
+and for a PTZ camera showing one heading: a clip per pan sector, made when first needed),
 H.264 (libx264, no B-frames) or H.265 (libx265, no B-frames), parameter sets repeated at every
 keyframe. On disk it is kept under a name that spells out its encoding settings; in memory as
 RTP payloads per frame, so that sending costs only a 12-byte header per packet.
@@ -81,12 +82,15 @@ class ClipKey:
     codec: Codec
     settings: StreamSettings
     label: int | None  # the camera id drawn in the picture, or None for the unlabelled clip
+    heading: int | None = None  # degrees a PTZ camera's picture shows, None: not a PTZ picture
 
     @property
     def filename(self) -> str:
         s = self.settings
         profile = f"-{s.h264_profile}" if self.codec == "h264" else ""
         label = f"cam{self.label}" if self.label is not None else "nolabel"
+        if self.heading is not None:
+            label += f"-hdg{self.heading:03d}"
         digest = hashlib.sha256(self.describe().encode()).hexdigest()[:8]
         return (
             f"{self.codec}{profile}-{s.width}x{s.height}-{s.fps:g}fps-{s.bitrate // 1000}k"
@@ -97,7 +101,13 @@ class ClipKey:
         """The encoding settings as one JSON line (the MTU, which only packetizing uses, aside)."""
         settings = asdict(self.settings)
         settings.pop("mtu")
-        record = {"codec": self.codec, "label": self.label, "pattern": PATTERN_VERSION}
+        record: dict[str, object] = {
+            "codec": self.codec,
+            "label": self.label,
+            "pattern": PATTERN_VERSION,
+        }
+        if self.heading is not None:  # absent otherwise: the clips made before keep their names
+            record["heading"] = self.heading
         return json.dumps({**record, **settings}, sort_keys=True)
 
 
@@ -141,7 +151,8 @@ def encode_clip(key: ClipKey) -> list[bytes]:
     label = label_box(key.label, s.width, s.height)[2] if key.label is not None else None
     units: list[bytes] = []
     for index in range(s.frame_count):
-        frame = av.VideoFrame.from_ndarray(pattern.frame(index, label), format="yuv420p")
+        picture = pattern.frame(index, label, heading=key.heading)
+        frame = av.VideoFrame.from_ndarray(picture, format="yuv420p")
         frame.pts = index
         units.extend(bytes(packet) for packet in codec.encode(frame))
     units.extend(bytes(packet) for packet in codec.encode(None))
@@ -287,9 +298,12 @@ class ClipStore:
         self._clips: OrderedDict[ClipKey, PacketizedClip] = OrderedDict()
         self._bytes = 0
         self._pending: dict[ClipKey, asyncio.Future[PacketizedClip]] = {}
+        self._prefetching: set[asyncio.Task[PacketizedClip]] = set()
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="argus-clips")
 
     def close(self) -> None:
+        for task in list(self._prefetching):
+            task.cancel()
         self._executor.shutdown(wait=False, cancel_futures=True)
 
     @property
@@ -302,6 +316,24 @@ class ClipStore:
         if clip is not None:
             self._clips.move_to_end(key)
         return clip
+
+    def prefetch(self, key: ClipKey) -> PacketizedClip | None:
+        """The clip if it is in memory; else None, and it is loaded or encoded in the background.
+
+        For callers that cannot wait (a stream's frame tick): ask again later.
+        """
+        clip = self.cached(key)
+        if clip is not None or key in self._pending:
+            return clip
+        task = asyncio.get_running_loop().create_task(self.get(key), name=f"clip {key.filename}")
+        self._prefetching.add(task)
+        task.add_done_callback(self._prefetched)
+        return None
+
+    def _prefetched(self, task: asyncio.Task[PacketizedClip]) -> None:
+        self._prefetching.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("a simulator clip could not be made", exc_info=task.exception())
 
     async def get(self, key: ClipKey) -> PacketizedClip:
         """The clip for `key`; concurrent requests for one key share one encoding."""

@@ -3,6 +3,10 @@
 Frames are made directly in YUV 4:2:0 (planar, as the encoders take them) with numpy; the
 digits come from a 5×7 block font defined here, so no font file is needed. `label_box` gives
 the label's position and luma so that a test can find it again in a decoded frame.
+
+A PTZ camera's picture also shows where it points: its heading in whole degrees in a second
+label at the bottom left (`heading_box`), and the texture shifted sideways with the heading, so
+that a pan is seen in the picture as well as in the stamp.
 """
 
 from __future__ import annotations
@@ -16,6 +20,8 @@ INK = 235
 PAPER = 16
 LABEL_ORIGIN = (16, 16)
 """Top-left corner (y, x) of the label box in every frame."""
+HEADING_MARGIN = 16
+"""Distance of the heading label from the frame's bottom and left edges."""
 
 _FONT: dict[str, tuple[str, ...]] = {
     "0": ("01110", "10001", "10011", "10101", "11001", "10001", "01110"),
@@ -75,6 +81,15 @@ def label_box(camera_id: int, width: int, height: int) -> tuple[int, int, Plane]
     return y, x, box
 
 
+def heading_box(heading: int, width: int, height: int) -> tuple[int, int, Plane]:
+    """(y, x, luma) of the label showing a heading (degrees, three digits) at the bottom left."""
+    text = f"{heading % 360:03d}"
+    box = render_label(text, label_scale(text, width, height))
+    box = box[: max(0, height - 2 * HEADING_MARGIN), : max(0, width - 2 * HEADING_MARGIN)]
+    y = max(0, height - HEADING_MARGIN - box.shape[0]) & ~1
+    return y, HEADING_MARGIN, box
+
+
 class Pattern:
     """Frames of a scrolling texture with a bar sweeping across; deterministic per size."""
 
@@ -100,13 +115,17 @@ class Pattern:
         self._u = (96 + 64 * xs + 0 * ys).astype(np.float32)
         self._v = (160 - 64 * ys + 0 * xs).astype(np.float32)
 
-    def frame(self, index: int, label: Plane | None = None) -> Plane:
-        """Frame `index` as one yuv420p array of shape (height * 3 / 2, width)."""
+    def frame(self, index: int, label: Plane | None = None, *, heading: int | None = None) -> Plane:
+        """Frame `index` as one yuv420p array of shape (height * 3 / 2, width).
+
+        With a heading (degrees), the texture is shifted by it and the heading label drawn.
+        """
         w, h = self.width, self.height
         out = np.empty((h * 3 // 2, w), dtype=np.uint8)
         tex_h, tex_w = self._texture.shape
         oy = (index * 2) % (tex_h - h)
-        ox = (index * 3) % (tex_w - w)
+        shift = 0 if heading is None else round((heading % 360) / 360 * (tex_w - w))
+        ox = (index * 3 + shift) % (tex_w - w)
         luma = out[:h]
         luma[:] = self._texture[oy : oy + h, ox : ox + w]
         bar = max(4, w // 24) & ~1
@@ -119,9 +138,18 @@ class Pattern:
         v[:] = (self._v - shift).clip(0, 255).astype(np.uint8)
         if label is not None:
             y, x = LABEL_ORIGIN
-            lh = min(label.shape[0], h - y)
-            lw = min(label.shape[1], w - x)
-            luma[y : y + lh, x : x + lw] = label[:lh, :lw]
-            u[y // 2 : (y + lh) // 2, x // 2 : (x + lw) // 2] = 128
-            v[y // 2 : (y + lh) // 2, x // 2 : (x + lw) // 2] = 128
+            _draw(luma, u, v, y, x, label)
+        if heading is not None:
+            y, x, box = heading_box(heading, w, h)
+            _draw(luma, u, v, y, x, box)
         return out
+
+
+def _draw(luma: Plane, u: Plane, v: Plane, y: int, x: int, box: Plane) -> None:
+    """Put a label box's luma at (y, x), grey in chroma; clipped to the frame."""
+    h, w = luma.shape
+    lh = min(box.shape[0], h - y)
+    lw = min(box.shape[1], w - x)
+    luma[y : y + lh, x : x + lw] = box[:lh, :lw]
+    u[y // 2 : (y + lh) // 2, x // 2 : (x + lw) // 2] = 128
+    v[y // 2 : (y + lh) // 2, x // 2 : (x + lw) // 2] = 128

@@ -4,17 +4,23 @@
 `run_simulator` is what `argus simulate` runs. A camera costs nothing until it is pulled:
 there is no per-camera state, task or timer, only a clip (encoded on the first pull, then
 cached on disk and in memory) and, while played, a place in the shared frame clock.
+
+Given a `ptz` source (the ONVIF simulator's `PtzRegistry`), the cameras are PTZ cameras: every
+stamp carries the position and the picture shows the heading (see `ptz_view`).
+`run_simulator(..., onvif_port=…)` serves ONVIF (device, media, PTZ) beside RTSP on that state,
+and WS-Discovery with `discovery_port`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import re
-from collections.abc import Callable, Collection, Container
+from collections.abc import Callable, Collection, Container, Iterable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 from urllib.parse import quote
 
 from argus.config import Settings
@@ -36,6 +42,11 @@ from argus.media.simulator.clips import (
     StreamSettings,
 )
 from argus.media.simulator.faults import Fault, FaultSyntaxError
+from argus.media.simulator.ptz_view import DEFAULT_SECTORS, PtzPositions, PtzView
+
+if TYPE_CHECKING:
+    from argus.onvif.motion import MotionSettings
+    from argus.onvif.simulator import SimulatedDevice
 
 log = logging.getLogger(__name__)
 
@@ -75,8 +86,13 @@ class Simulator:
         camera_ids: Container[int] | None = None,
         session_timeout: float = 60.0,
         clip_memory_limit: int = 512 * 1024 * 1024,
+        ptz: PtzPositions | None = None,
+        ptz_sectors: int = DEFAULT_SECTORS,
     ) -> None:
         self.settings: dict[StreamKind, StreamSettings] = {"main": main, "sub": sub}
+        self.ptz = ptz
+        """Where the cameras point (None: fixed cameras, stamps and pictures without a heading)."""
+        self.ptz_sectors = ptz_sectors
         self.h265 = h265
         self.label = label
         self.camera_ids = camera_ids
@@ -140,15 +156,40 @@ class Simulator:
     def labelled(self, camera_id: int) -> bool:
         return self.label(camera_id) if callable(self.label) else self.label
 
-    def clip_key(self, camera_id: int, kind: StreamKind) -> ClipKey:
+    def clip_key(self, camera_id: int, kind: StreamKind, heading: int | None = None) -> ClipKey:
         label = camera_id if self.labelled(camera_id) else None
-        return ClipKey(self.codec_of(camera_id), self.settings[kind], label)
+        return ClipKey(self.codec_of(camera_id), self.settings[kind], label, heading)
 
-    async def prepare(self, camera_ids: Collection[int], kinds: Collection[StreamKind]) -> None:
-        """Encode (or load) the clips of these cameras ahead of their first pull."""
+    def ptz_view(self, camera_id: int, kind: StreamKind) -> PtzView | None:
+        """How a stream of this camera follows its PTZ position (None without a `ptz` source)."""
+        if self.ptz is None:
+            return None
+        return PtzView(
+            camera_id,
+            self.ptz,
+            self.clips,
+            lambda heading: self.clip_key(camera_id, kind, heading),
+            self.ptz_sectors,
+        )
+
+    async def prepare(
+        self,
+        camera_ids: Collection[int],
+        kinds: Collection[StreamKind],
+        headings: Collection[int] | None = None,
+    ) -> None:
+        """Encode (or load) the clips of these cameras ahead of their first pull.
+
+        For PTZ cameras: the clips of their current headings, or of each of `headings`.
+        """
         for camera_id in camera_ids:
             for kind in kinds:
-                await self.clips.get(self.clip_key(camera_id, kind))
+                view = self.ptz_view(camera_id, kind)
+                if view is None:
+                    await self.clips.get(self.clip_key(camera_id, kind))
+                    continue
+                for heading in headings if headings is not None else [view.heading()]:
+                    await self.clips.get(self.clip_key(camera_id, kind, heading))
 
     @property
     def stats(self) -> SimulatorStats:
@@ -180,7 +221,9 @@ class Simulator:
         clock = self.clocks.get(settings.fps)
         if clock is None:
             clock = self.clocks[settings.fps] = FrameClock(settings.fps)
-        clip = await self.clips.get(self.clip_key(camera_id, kind))
+        view = self.ptz_view(camera_id, kind)
+        heading = view.heading() if view is not None else None
+        clip = await self.clips.get(self.clip_key(camera_id, kind, heading))
         faults = self.faults
 
         def current_fault() -> Fault | None:
@@ -194,6 +237,7 @@ class Simulator:
             fault=current_fault,
             credentials=fault.credentials if fault is not None else None,
             host=self.host,
+            view=view,
         )
 
 
@@ -218,12 +262,31 @@ async def run_simulator(
     main: StreamSettings = MAIN_STREAM,
     sub: StreamSettings = SUB_STREAM,
     camera_ids: Container[int] | None = None,
+    onvif_port: int | None = None,
+    discovery_port: int | None = None,
+    discovery_ids: Iterable[int] | None = None,
+    onvif_devices: Callable[[int], SimulatedDevice] | None = None,
+    ptz_motion: MotionSettings | None = None,
+    data_dir: Path | None = None,
 ) -> None:
     """Serve simulated cameras until cancelled (what `argus simulate` runs).
 
     Listens on settings.simulator_host:simulator_port unless host/port are given; clips are
     cached under settings.data_dir / "simulator-clips". `ready` is set once it listens.
+
+    With `onvif_port` (0: any free port) the cameras are PTZ cameras and their ONVIF device,
+    media and PTZ services are served on that port of the same host
+    (`http://HOST:PORT/onvif/{id}/device_service`), sharing the PTZ state with the streams;
+    `onvif_devices` says what each camera is and whom it lets in (default: admin/admin),
+    `ptz_motion` how fast it moves, `data_dir` where the shared data with the ONVIF captures is
+    (default: found as the scenario readers find it). With `discovery_port` as well, WS-Discovery
+    probes sent there (unicast) are answered for `discovery_ids`, else for `camera_ids`.
     """
+    ptz = None
+    if onvif_port is not None:
+        from argus.onvif.ptz_state import PtzRegistry
+
+        ptz = PtzRegistry(motion=ptz_motion)
     simulator = Simulator(
         host=host or settings.simulator_host,
         port=settings.simulator_port if port is None else port,
@@ -233,8 +296,33 @@ async def run_simulator(
         h265=h265,
         label=label,
         camera_ids=camera_ids,
+        ptz=ptz,
     )
-    async with simulator:
+    async with contextlib.AsyncExitStack() as stack:
+        await stack.enter_async_context(simulator)
+        if ptz is not None and onvif_port is not None:
+            from argus.onvif.discovery import DiscoveryResponder
+            from argus.onvif.simulator import OnvifSimulator, default_device
+
+            onvif = OnvifSimulator(
+                host=simulator.host,
+                port=onvif_port,
+                ptz=ptz,
+                media=simulator,
+                devices=onvif_devices or default_device,
+                camera_ids=camera_ids,
+                data_dir=data_dir,
+            )
+            await stack.enter_async_context(onvif)
+            if discovery_port is not None:
+                ids = discovery_ids
+                if ids is None and isinstance(camera_ids, Iterable):
+                    ids = camera_ids
+                if ids is None:
+                    raise ValueError("WS-Discovery needs the camera ids it announces")
+                responder = DiscoveryResponder(onvif, ids)
+                await responder.start(simulator.host, discovery_port)
+                stack.callback(responder.close)
         if ready is not None:
             ready.set()
         await asyncio.Event().wait()
