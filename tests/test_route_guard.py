@@ -33,6 +33,10 @@ PUBLIC = {
     # an evidence download: the signed, expiring link is the capability (the recipient may
     # have no account); a bad link gets 410 (tests/evidence/test_export_flow.py)
     ("GET", "/api/exports/download/{link}"),
+    # a room's system (112, 119, the disaster room): the HMAC signature of the body is the
+    # credential; unsigned or badly signed requests get 401 (tests/incidents/test_intake.py)
+    ("POST", "/api/incidents/webhook"),
+    ("POST", "/api/incidents/cap"),
 }
 ANY = frozenset(Role)
 ADMINS = frozenset({Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN})
@@ -253,6 +257,14 @@ def _trigger(camera: int) -> Call:
 
 
 PLAN = {"mode": "continuous"}
+PTZ_ROLES = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.AGENCY_ADMIN, Role.RESPONDER})
+TOUR = {
+    "stops": [{"preset": "1", "dwell_s": 30}, {"preset": "2", "dwell_s": 30}],
+    "revisit_delay_s": 300,
+}
+SCHEDULE = {"windows": [{"start": "07:00", "end": "22:00", "mode": "enforcement"}]}
+RAISERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.RESPONDER, Role.SYSTEM_ADMIN})
+INCIDENT = {"source": "operator", "type": "assault", "at": {"lat": 35.16, "lon": 126.9}}
 HOLD_READERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN})
 
 POLICY: dict[tuple[str, str], list[Rule]] = {
@@ -509,6 +521,38 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
         Rule(AGENCY_ADMIN, fixed("/api/exports/999/refuse", json={"reason": "범위 밖"}))
     ],
     ("POST", "/api/exports/{export_id}/link"): [Rule(ANY, fixed("/api/exports/999/link"))],
+    ("GET", "/api/incidents"): [Rule(ANY, fixed("/api/incidents"))],
+    ("GET", "/api/incidents/types"): [Rule(ANY, fixed("/api/incidents/types"))],
+    ("POST", "/api/incidents"): [Rule(RAISERS, fixed("/api/incidents", json=INCIDENT))],
+    ("GET", "/api/incidents/{incident_id}"): [Rule(ANY, fixed("/api/incidents/999"))],
+    ("POST", "/api/incidents/{incident_id}/activate"): [
+        Rule(RAISERS, fixed("/api/incidents/999/activate"))
+    ],
+    ("POST", "/api/incidents/{incident_id}/close"): [
+        Rule(RAISERS, fixed("/api/incidents/999/close", json={"reason": "종결"}))
+    ],
+    # PTZ and modes: camera 999 does not exist, so a role that gets past the guard reads 404
+    ("GET", "/api/ptz/{camera_id}"): [Rule(PTZ_ROLES, fixed("/api/ptz/999"))],
+    ("POST", "/api/ptz/{camera_id}/control"): [
+        Rule(PTZ_ROLES, fixed("/api/ptz/999/control", json={"reason": "112 폭행 신고"}))
+    ],
+    ("POST", "/api/ptz/{camera_id}/move"): [
+        Rule(PTZ_ROLES, fixed("/api/ptz/999/move", json={"mode": "relative", "pan": 0.1}))
+    ],
+    ("POST", "/api/ptz/{camera_id}/stop"): [Rule(PTZ_ROLES, fixed("/api/ptz/999/stop"))],
+    ("POST", "/api/ptz/{camera_id}/preset"): [
+        Rule(PTZ_ROLES, fixed("/api/ptz/999/preset", json={"preset": "1"}))
+    ],
+    ("POST", "/api/ptz/{camera_id}/home"): [Rule(PTZ_ROLES, fixed("/api/ptz/999/home"))],
+    ("POST", "/api/ptz/{camera_id}/release"): [Rule(PTZ_ROLES, fixed("/api/ptz/999/release"))],
+    ("GET", "/api/ptz/{camera_id}/tours/{kind}"): [
+        Rule(OWN_VIDEO | SYSTEM, fixed("/api/ptz/999/tours/enforcement"))
+    ],
+    ("PUT", "/api/ptz/{camera_id}/tours/{kind}"): [
+        Rule(ADMINS, fixed("/api/ptz/999/tours/enforcement", json=TOUR))
+    ],
+    ("GET", "/api/modes/{camera_id}"): [Rule(ANY, fixed("/api/modes/999"))],
+    ("PUT", "/api/modes/{camera_id}"): [Rule(ADMINS, fixed("/api/modes/999", json=SCHEDULE))],
     ("POST", "/api/recordings/holds/{hold_id}/release"): [
         Rule(
             ADMINS,
@@ -545,6 +589,7 @@ def test_every_route_refuses_the_signed_out(client: TestClient) -> None:
             "segment_id",
             "export_id",
             "trigger_id",
+            "incident_id",
         ):
             concrete = concrete.replace("{" + name + "}", "1")
         response = client.request(method, concrete)

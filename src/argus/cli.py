@@ -22,6 +22,9 @@ from argus.db import make_engine, make_sessionmaker, transaction
 from argus.errors import ArgusError
 from argus.evidence import cli as export_cli
 from argus.identity import cli as users_cli
+from argus.incidents import cli as incidents_cli
+from argus.modes import cli as modes_cli
+from argus.ptz import cli as ptz_cli
 from argus.recording import cli as recording_cli
 from argus.registry.query import CameraQuery, parse_bbox, parse_point
 from argus.registry.vocab import CameraType, Purpose
@@ -47,6 +50,9 @@ app.add_typer(agreements_cli.app, name="agreements", help="Sharing agreements be
 app.add_typer(audit_cli.app, name="audit", help="The audit log and the PIPA ledger.")
 app.add_typer(recording_cli.app, name="recording", help="Recording plans and retention.")
 app.add_typer(export_cli.app, name="export", help="Evidence exports: verify a signed export.")
+app.add_typer(incidents_cli.app, name="incident", help="Incidents: raise, close, list.")
+app.add_typer(ptz_cli.app, name="ptz", help="PTZ: the owners' enforcement tours and patrols.")
+app.add_typer(modes_cli.app, name="modes", help="Camera modes: enforcement hours and the rest.")
 app.command("check")(recording_cli.check_command)
 
 out = Console()
@@ -137,8 +143,22 @@ def simulate(
         int,
         typer.Option(help="every Nth camera id sends H.265 (0: none)", min=0),
     ] = 0,
+    onvif: Annotated[
+        bool, typer.Option(help="serve ONVIF (device, media, PTZ) for every camera too")
+    ] = True,
+    onvif_port: Annotated[
+        int | None, typer.Option(help="ONVIF port (default: settings' simulator_onvif_port)")
+    ] = None,
+    discovery_port: Annotated[
+        int | None, typer.Option(help="answer WS-Discovery probes on this UDP port")
+    ] = None,
+    discovery_cameras: Annotated[
+        str, typer.Option(help="the camera ids discovery announces, FIRST-LAST")
+    ] = "1-16",
 ) -> None:
-    """Serve simulated cameras over RTSP: rtsp://HOST:PORT/cameras/{id}/main and /sub."""
+    """Serve simulated cameras over RTSP: rtsp://HOST:PORT/cameras/{id}/main and /sub, and
+    their ONVIF services (PTZ moves show in the picture and the per-frame stamp):
+    http://HOST:ONVIF_PORT/onvif/{id}/device_service, login admin / admin."""
 
     import uvloop
 
@@ -153,8 +173,24 @@ def simulate(
         port = int(port_text)
     rule = None if h265_every == 0 else (lambda camera_id: camera_id % h265_every == 0)
     err.print(f"camera simulator on rtsp://{host}:{port}/cameras/{{id}}/main (and /sub)")
+    onvif_at = (onvif_port or settings.simulator_onvif_port) if onvif else None
+    if onvif_at is not None:
+        err.print(f"ONVIF on http://{host}:{onvif_at}/onvif/{{id}}/device_service (admin/admin)")
+    first, _, last = discovery_cameras.partition("-")
+    if not (first.isdigit() and last.isdigit() and 1 <= int(first) <= int(last)):
+        raise typer.BadParameter("--discovery-cameras must be FIRST-LAST, for example 1-16")
     with suppress(KeyboardInterrupt):
-        uvloop.run(run_simulator(settings, host=host, port=port, h265=rule))
+        uvloop.run(
+            run_simulator(
+                settings,
+                host=host,
+                port=port,
+                h265=rule,
+                onvif_port=onvif_at,
+                discovery_port=discovery_port if onvif_at is not None else None,
+                discovery_ids=range(int(first), int(last) + 1),
+            )
+        )
 
 
 # -- db ----------------------------------------------------------------------------------

@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     )
     simulator_host: str = "127.0.0.1"
     simulator_port: int = Field(default=8554, ge=1, le=65535)
+    simulator_onvif_port: int = Field(
+        default=8580, ge=1, le=65535, description="where the simulator serves ONVIF (PTZ)"
+    )
     media_linger: float = Field(
         default=30.0,
         ge=0,
@@ -139,6 +142,43 @@ class Settings(BaseSettings):
     )
     console_tile_attribution: str = Field(
         default="", description="the attribution the tile server's licence asks for"
+    )
+    incident_112_video_types: list[str] = Field(
+        default=[
+            "murder",
+            "robbery",
+            "assault",
+            "theft",
+            "kidnapping",
+            "sexual_violence",
+            "domestic_violence",
+        ],
+        description="the 112 incident types for which video is provided to the police",
+    )
+    incident_radius_m: float = Field(
+        default=500.0, gt=0.0, le=10_000.0, description="default selection radius of an incident"
+    )
+    incident_max_cameras: int = Field(
+        default=16, ge=1, le=100, description="how many of the best cameras an incident lists"
+    )
+    incident_playback_minutes: float = Field(
+        default=30.0,
+        ge=0.0,
+        le=24 * 60.0,
+        description="how far before an incident opened its responders may play back",
+    )
+    incident_linger_minutes: float = Field(
+        default=30.0,
+        ge=0.0,
+        le=24 * 60.0,
+        description="how long after an incident closed its responders may still play back "
+        "(live view ends when it closes)",
+    )
+    incident_record_minutes: float = Field(
+        default=120.0,
+        gt=0.0,
+        le=24 * 60.0,
+        description="how long an incident's cameras record at most (the trigger stops at close)",
     )
     timezone: str = Field(
         default="Asia/Seoul", description="local time of schedules and of dates shown to people"

@@ -22,6 +22,11 @@ from argus.db import make_engine, make_sessionmaker
 from argus.evidence.routes import router as export_router
 from argus.evidence.service import ExportService
 from argus.identity.routes import router as identity_router
+from argus.incidents.cameras import RegistryCameraPicker
+from argus.incidents.push import IncidentPush
+from argus.incidents.routes import router as incident_router
+from argus.incidents.service import IncidentService
+from argus.incidents.webhook import load_key as load_incident_key
 from argus.keyfiles import read_or_create
 from argus.media.front import InProcessFront, MediaFront
 from argus.media.hls_routes import router as hls_router
@@ -35,6 +40,12 @@ from argus.media.service import MediaService
 from argus.media.streams import PullerFactory
 from argus.media.workers.plan import WorkerPlan
 from argus.media.workers.pool import WorkerPool
+from argus.modes.routes import router as modes_router
+from argus.modes.service import ModeService
+from argus.ptz.authz import sharing_authorizer
+from argus.ptz.onvif_drivers import OnvifDrivers
+from argus.ptz.routes import router as ptz_router
+from argus.ptz.service import PtzService
 from argus.recording.playback_ws import PlaybackServer
 from argus.recording.routes import router as recording_router
 from argus.recording.upkeep import RecordingUpkeep
@@ -68,6 +79,7 @@ def create_app(
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.media_front.start()
+        await app.state.ptz.start()
         playback_views.attach(asyncio.get_running_loop())
         if recording_upkeep is not None:
             recording_upkeep.start()
@@ -88,6 +100,7 @@ def create_app(
             if recording_upkeep is not None:
                 await recording_upkeep.stop()
             playback_views.close()
+            await app.state.ptz.close()
             if rtsp_out is not None:
                 await rtsp_out.stop()
             await app.state.media_front.stop()
@@ -114,6 +127,29 @@ def create_app(
         services.access, sessions, volumes_of(settings), playback_views
     )
     app.state.exports = ExportService(settings, sessions, services.sharing)
+    incidents = IncidentService(
+        settings,
+        sessions,
+        services.bus,
+        RegistryCameraPicker(sessions),
+        services.access.on_incident_closed,
+    )
+    services.sharing.incidents = incidents.lookup
+    app.state.playback.grant_window = incidents.grant_window
+    app.state.incidents = incidents
+    app.state.incident_push = IncidentPush(services.bus, incidents)
+    app.state.incident_key = load_incident_key(Path(settings.data_dir))
+    modes = ModeService(sessions, incident_cameras=lambda _at: incidents.in_use().keys())
+    services.sharing.camera_modes = modes.with_mode
+    app.state.modes = modes
+    # PTZ leases live in this process's memory: one API process controls the cameras
+    app.state.ptz = PtzService(
+        sessions,
+        OnvifDrivers(registry),
+        sharing_authorizer(services.sharing),
+        tours=modes,
+        notify=services.bus.publish,
+    )
     recording_upkeep = RecordingUpkeep(settings, sessions, app.state.exports) if upkeep else None
     front: MediaFront
     if workers is None:
@@ -145,6 +181,9 @@ def create_app(
     app.include_router(player_router)
     app.include_router(recording_router)
     app.include_router(export_router)
+    app.include_router(incident_router)
+    app.include_router(ptz_router)
+    app.include_router(modes_router)
     app.include_router(console_router)
     app.include_router(console_api)
 

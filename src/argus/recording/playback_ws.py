@@ -32,9 +32,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -70,7 +70,7 @@ from argus.recording.playback import (
 )
 from argus.recording.volumes import Volume
 from argus.sharing.access import AccessService
-from argus.sharing.tokens import TokenError
+from argus.sharing.tokens import StreamClaims, TokenError
 
 log = logging.getLogger(__name__)
 
@@ -121,6 +121,11 @@ class PlaybackRequest:
         )
 
 
+GrantWindow = Callable[[str, datetime], "tuple[datetime, datetime] | None"]
+"""(grant, now) → the footage that grant covers, or None for no limit beyond retention."""
+WINDOW_SLACK = timedelta(seconds=5)
+
+
 class PlaybackServer:
     """Serves playback sessions: token check, range check, paced fMP4 out, seeks, revocation."""
 
@@ -135,6 +140,23 @@ class PlaybackServer:
         self.sessions = sessions
         self.volumes = {v.name: v for v in volumes}
         self.views = views
+        self.grant_window: GrantWindow | None = None  # set by the incidents package
+
+    def check_window(self, claims: StreamClaims, start: datetime, end: datetime) -> None:
+        """FieldError if [start, end) reaches outside the footage the token's grant covers (an
+        incident grant covers from a while before the incident opened until it closed)."""
+        if self.grant_window is None:
+            return
+        window = self.grant_window(claims.grant, utcnow())
+        if window is None:
+            return
+        first, last = window
+        if start < first or end > last + WINDOW_SLACK:
+            raise FieldError(
+                "from" if start < first else "until",
+                f"{claims.grant.replace(':', ' ')} lets you play back from "
+                f"{first.isoformat(timespec='seconds')} until {last.isoformat(timespec='seconds')}",
+            )
 
     def load(self, request: PlaybackRequest) -> Timeline:
         with self.sessions() as session:
@@ -157,6 +179,7 @@ class PlaybackServer:
             return
         try:
             request = PlaybackRequest.from_query(camera_id, query)
+            self.check_window(claims, request.start, request.end)
             line = await asyncio.to_thread(self.load, request)
         except NotFoundError as exc:
             await close_websocket(websocket, CLOSE_NOT_FOUND, str(exc))

@@ -89,8 +89,15 @@ async def playback_ws(websocket: WebSocket, camera_id: int) -> None:
     await server.serve(websocket, dict(websocket.query_params), camera_id)
 
 
-def _timeline_of(playback: PlaybackServer, camera_id: int, start_text: str, end_text: str) -> Any:
+def _timeline_of(
+    playback: PlaybackServer,
+    claims: StreamClaims,
+    camera_id: int,
+    start_text: str,
+    end_text: str,
+) -> Any:
     start, end = parse_time(start_text, "from"), parse_time(end_text, "until")
+    playback.check_window(claims, start, end)
     with playback.sessions() as session:
         check_range(session, camera_id, start, end, utcnow())
         return timeline(session, camera_id, start, end)
@@ -106,8 +113,8 @@ async def playback_timeline(
     until: Until = "",
 ) -> dict[str, Any]:
     """What of [from, until) is recorded (`recorded`) and what is not (`gaps`), and the segments."""
-    await _claims(playback, request, token, camera_id)
-    line = await asyncio.to_thread(_timeline_of, playback, camera_id, start, until)
+    claims = await _claims(playback, request, token, camera_id)
+    line = await asyncio.to_thread(_timeline_of, playback, claims, camera_id, start, until)
     out: dict[str, Any] = line.as_json()
     out["segments"] = [seg.as_json() for seg in line.segments]
     return out
@@ -123,8 +130,8 @@ async def playback_hls(
     until: Until = "",
 ) -> Response:
     """HLS VOD of [from, until): byte ranges of the recorded files, a discontinuity per file."""
-    await _claims(playback, request, token, camera_id)
-    line = await asyncio.to_thread(_timeline_of, playback, camera_id, start, until)
+    claims = await _claims(playback, request, token, camera_id)
+    line = await asyncio.to_thread(_timeline_of, playback, claims, camera_id, start, until)
     return Response(
         vod_playlist(line, camera_id, token),
         media_type=PLAYLIST_TYPE,

@@ -19,6 +19,7 @@ from argus.errors import ArgusError
 from argus.registry.models import Agency, Camera, Site
 from argus.registry.service import bump_revision, ids_by_source_key, insert_keyed
 from argus.scenario.gwangju import ScenarioPlan
+from argus.secretbox import load_secret_box
 
 
 def find_data_dir(explicit: Path | None = None) -> Path:
@@ -40,9 +41,18 @@ def find_data_dir(explicit: Path | None = None) -> Path:
     )
 
 
+SIMULATOR_LOGIN = {"username": "admin", "password": "admin"}
+"""What `argus simulate`'s ONVIF devices let in (stored sealed, like any camera's login)."""
+
+
 def stream_urls(settings: Settings, camera_id: int) -> tuple[str, str]:
     base = f"rtsp://{settings.simulator_host}:{settings.simulator_port}/cameras/{camera_id}"
     return f"{base}/main", f"{base}/sub"
+
+
+def onvif_url(settings: Settings, camera_id: int) -> str:
+    host, port = settings.simulator_host, settings.simulator_onvif_port
+    return f"http://{host}:{port}/onvif/{camera_id}/device_service"
 
 
 def write_plan(session: Session, plan: ScenarioPlan, settings: Settings) -> dict[str, Any]:
@@ -114,10 +124,19 @@ def write_plan(session: Session, plan: ScenarioPlan, settings: Settings) -> dict
     ]
     inserted = list(insert_keyed(session, Camera, new_cameras).values())
     if inserted:
-        urls = []
+        ptz = set(
+            session.scalars(
+                select(Camera.id).where(Camera.id.in_(inserted), Camera.camera_type == "ptz")
+            )
+        )
+        login = load_secret_box(settings).seal(SIMULATOR_LOGIN) if ptz else None
+        urls: list[dict[str, Any]] = []
         for camera_id in inserted:
             main, sub = stream_urls(settings, camera_id)
-            urls.append({"id": camera_id, "main_stream_url": main, "sub_stream_url": sub})
+            row: dict[str, Any] = {"id": camera_id, "main_stream_url": main, "sub_stream_url": sub}
+            if camera_id in ptz:  # PTZ through the simulator's ONVIF service
+                row.update(onvif_url=onvif_url(settings, camera_id), credentials_enc=login)
+            urls.append(row)
         session.execute(update(Camera), urls)  # ORM bulk UPDATE by primary key
     if created_agencies or new_sites or inserted:
         bump_revision(session)

@@ -31,7 +31,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 
 from argus.identity.principal import Principal, Role
@@ -74,6 +74,9 @@ class CameraFacts:
     lon: float
     enabled: bool = True
     region: str | None = None  # "광주광역시": lets a selector name "광주광역시 북구"
+    mode: str | None = None  # its mode now (argus.modes): enforcement, crime_prevention, incident
+    mode_purposes: frozenset[AccessPurpose] | None = None  # what that mode admits; None: any
+    mode_until: datetime | None = None  # UTC: when the scheduled mode changes
 
 
 @dataclass(frozen=True)
@@ -84,6 +87,10 @@ class IncidentFacts:
     camera_ids: frozenset[int]
     capabilities: frozenset[Capability]
     purposes: frozenset[AccessPurpose]
+    lingering: frozenset[Capability] = frozenset()  # still granted after it closed (playback)
+    until: datetime | None = None  # UTC: when what it grants ends by itself (the linger's end)
+    legal_basis: str = ""  # what the PIPA ledger shows as 법령상 근거 of its provisions
+    label: str = ""  # "112 assault (폭행)", for reasons people read
 
     def involves(self, agency_id: int, camera_id: int) -> bool:
         return agency_id in self.responding_agency_ids and camera_id in self.camera_ids
@@ -216,7 +223,43 @@ def authorize(
     policy: PolicySnapshot,
     case_number: str | None = None,
 ) -> Decision:
-    """Allow or refuse one use of one camera, with its basis and a reason a person can read."""
+    """Allow or refuse one use of one camera, with its basis and a reason a person can read.
+
+    The camera's mode (``CameraFacts.mode``) binds what others may use it for: an allow through
+    an agreement or an incident holds only for a purpose the mode admits (a parking-enforcement
+    camera in its enforcement hours serves traffic only), and ends when the mode changes. Its
+    owner's own use is not bound by it."""
+    decision = _authorize(
+        subject, camera, capability, purpose, at, incident, policy=policy, case_number=case_number
+    )
+    if not decision.allowed or decision.basis is Basis.OWNERSHIP or camera.mode_purposes is None:
+        return decision
+    declared = purpose if isinstance(purpose, AccessPurpose) else lookup_purpose(str(purpose))
+    if declared not in camera.mode_purposes:
+        admitted = ", ".join(sorted(p.value for p in camera.mode_purposes)) or "nothing"
+        return _deny(
+            ReasonCode.OUTSIDE_MODE,
+            f"camera {camera.id} is in {camera.mode} mode now, which admits {admitted}, "
+            f"not {purpose_label(declared) if declared else purpose}",
+        )
+    if camera.mode_until is not None and (
+        decision.until is None or camera.mode_until < decision.until
+    ):
+        return replace(decision, until=camera.mode_until)
+    return decision
+
+
+def _authorize(
+    subject: Principal,
+    camera: CameraFacts,
+    capability: Capability,
+    purpose: AccessPurpose | str | None,
+    at: datetime,
+    incident: IncidentFacts | None,
+    *,
+    policy: PolicySnapshot,
+    case_number: str | None = None,
+) -> Decision:
     if at.tzinfo is None:
         raise ValueError("at must be timezone-aware")
     roles = subject.roles
@@ -313,14 +356,20 @@ def _through_incident(
             ReasonCode.CAPABILITY_NOT_GRANTED,
             f"incident {incident.id} grants {granted}, not {capability.value}",
         )
+    name = f"incident {incident.id}" + (f" ({incident.label})" if incident.label else "")
     if not incident.open:
-        return _STATUS, _deny(ReasonCode.INCIDENT_CLOSED, f"incident {incident.id} is closed")
+        if capability not in incident.lingering:
+            return _STATUS, _deny(ReasonCode.INCIDENT_CLOSED, f"{name} is closed")
+        reason = f"{name} closed; its {capability.value} lingers for camera {camera.id}"
+    else:
+        reason = f"{name} is open and lists camera {camera.id} for your agency"
     return _STATUS, Decision(
         True,
         ReasonCode.ALLOWED,
-        f"incident {incident.id} is open and lists camera {camera.id} for your agency",
+        reason,
         Basis.INCIDENT,
         f"incident:{incident.id}",
+        until=incident.until,
         incident_id=incident.id,
     )
 

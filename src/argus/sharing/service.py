@@ -62,6 +62,12 @@ LIVE_STATUSES = (
 IN_FORCE = (AgreementStatus.ACCEPTED, AgreementStatus.SUSPENDED)
 
 
+IncidentLookup = Callable[[int, int, datetime], IncidentFacts | None]
+"""(agency id, camera id, moment) → the incident that lists the camera for that agency, if any."""
+ModeLookup = Callable[[CameraFacts, datetime], CameraFacts]
+"""The camera's facts with its mode at the moment filled in (``argus.modes``)."""
+
+
 def _no_change(_agreement_id: int, _kind: str) -> None:
     return None
 
@@ -109,6 +115,8 @@ class SharingService:
         self._lock = threading.Lock()
         self._snapshot: PolicySnapshot | None = None
         self._snapshot_key: tuple[int, int] | None = None
+        self.incidents: IncidentLookup | None = None  # set by the incidents package
+        self.camera_modes: ModeLookup | None = None  # set by the modes package
 
     # -- reading ------------------------------------------------------------------------
 
@@ -386,6 +394,10 @@ class SharingService:
             )
             raise
         policy = self.snapshot()
+        if self.camera_modes is not None:
+            camera = self.camera_modes(camera, moment)
+        if incident is None and self.incidents is not None:
+            incident = self.incidents(principal.agency_id, camera_id, moment)
         decision = authorize(
             principal,
             camera,
@@ -403,6 +415,9 @@ class SharingService:
             if rule is not None:  # what the PIPA ledger shows as 법령상 근거 and 제공받는 자
                 details["legal_basis"] = rule.terms.legal_basis
                 details["recipient"] = policy.agency_name(rule.terms.consumer_agency_id)
+        if decision.grant and decision.grant.startswith("incident:") and incident is not None:
+            details["legal_basis"] = incident.legal_basis
+            details["recipient"] = policy.agency_name(principal.agency_id)
         details.update(extra or {})
         if case_number:
             details["case_number"] = case_number

@@ -126,6 +126,7 @@ class ReasonCode(StrEnum):
     CAPABILITY_NOT_GRANTED = "capability_not_granted"
     OUTSIDE_WINDOW = "outside_window"
     INCIDENT_CLOSED = "incident_closed"
+    OUTSIDE_MODE = "outside_mode"
 
 
 PTZ_PRIORITY_MIN = 1

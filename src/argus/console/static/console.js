@@ -13,7 +13,9 @@
     '#1f77b4', '#d62728', '#2ca02c', '#9467bd', '#ff7f0e', '#17becf', '#8c564b', '#e377c2',
     '#7f7f7f', '#bcbd22', '#393b79', '#637939', '#8c6d31', '#843c39', '#7b4173',
   ];
-  const STATUS_RING = { online: '#1a7f37', offline: '#cf222e', unknown: '#ffffff' };
+  const STATUS_RING = {
+    online: '#1a7f37', offline: '#cf222e', unknown: '#ffffff', incident: '#ff8c00',
+  };
   const GWANGJU = [35.1595, 126.8526];
   const state = {
     map: null,
@@ -23,6 +25,7 @@
     index: null,
     agencies: new Map(),
     colours: new Map(),
+    inUse: new Map(), // camera id → the live incidents using it (incidents.js keeps it)
   };
   window.argusConsole = state; // for tests: what the map holds
 
@@ -35,6 +38,9 @@
     get selected() { return state.selected || null; },
     has(...roles) { return !!shell.me && roles.some((r) => shell.me.roles.includes(r)); },
     t(en, ko) { return shell.lang === 'ko' ? ko : en; }, // a text in the chosen language
+    onSignIn: [], // called with the user once the map is ready
+    onSignOut: [],
+    get map() { return state.map; },
   };
   const t = shell.t;
   window.ArgusConsole = shell;
@@ -75,6 +81,7 @@
   }
 
   function statusOf(props) {
+    if (state.inUse.has(props.id)) return 'incident';
     const s = props.stream_status;
     if (s === 'streaming') return 'online';
     if (s === null || s === undefined) return 'unknown';
@@ -155,6 +162,8 @@
   function details(props, dl) {
     const status = {
       online: t('online', '정상'), offline: t('offline', '장애'), unknown: t('not pulled yet', '미확인'),
+      incident: t(`in use by incident ${(state.inUse.get(props.id) || []).map((i) => `#${i}`).join(', ')}`,
+        `사건 대응 중 ${(state.inUse.get(props.id) || []).map((i) => `#${i}`).join(', ')}`),
     }[statusOf(props)];
     const rows = [
       [t('Camera', '카메라'), `#${props.id}${props.name ? ` · ${props.name}` : ''}`],
@@ -299,8 +308,9 @@
           g.arc(at.x, at.y, 6, 0, 2 * Math.PI);
           g.fillStyle = colourOf(colourKey(p));
           g.fill();
-          g.lineWidth = 2;
-          g.strokeStyle = STATUS_RING[statusOf(p)] || '#fff';
+          const status = statusOf(p);
+          g.lineWidth = status === 'incident' ? 4 : 2;
+          g.strokeStyle = STATUS_RING[status] || '#fff';
           g.stroke();
           drawn.push({ x: at.x, y: at.y, r: 8, item });
         }
@@ -385,7 +395,23 @@
     apply();
     state.layer = new CameraCanvas().addTo(state.map);
     document.body.dataset.ready = 'true';
+    for (const listener of shell.onSignIn) listener(me);
   }
+
+  shell.showView = showView;
+  // the cameras that live incidents use: rung on the map, and a status of their own
+  shell.setInUse = (used) => {
+    state.inUse = used;
+    if (state.features.length) apply();
+  };
+  // open a camera's panel by id (an incident's camera, an emergency bell's nearest)
+  shell.openCamera = (id) => {
+    const feature = state.features.find((f) => f.properties.id === id);
+    if (!feature) return;
+    showView('map');
+    show(feature);
+    select(feature.properties);
+  };
 
   function search(text) {
     const q = text.trim().toLowerCase();
@@ -443,6 +469,7 @@
     }
   });
   $('signout').addEventListener('click', () => {
+    for (const listener of shell.onSignOut) listener();
     if (state.tile) state.tile.stop('signed out');
     ArgusLive.setBearer(null);
     location.reload();
