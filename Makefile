@@ -15,7 +15,7 @@ CONSOLE_VENDOR := src/argus/console/static/vendor
 CONSOLE_STAMP := $(CONSOLE_VENDOR)/.installed
 NPM_PACKAGES := web/node_modules
 
-.PHONY: demo test lint typecheck unit bench lock sysdeps clean
+.PHONY: demo incident test lint typecheck unit bench lock sysdeps clean
 
 $(STAMP): requirements.lock pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Argus needs Python 3.11 or newer")'
@@ -56,13 +56,20 @@ apt:
 
 demo: $(STAMP) $(CONSOLE_STAMP)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus db upgrade
-	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju --demo-accounts
+	@# the demo accounts, and four district PTZ cameras touring their enforcement spots 07–22
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus scenario gwangju --demo-accounts --demo-tours 4
 	@# four cameras recorded continuously (about 1.8 GB an hour; the storage floor keeps 2 GB free)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus recording plan 1 2 3 4 --mode continuous
 	@# the camera simulator in the background (every 50th camera sends H.265), then the API
+	@# (its cameras also answer ONVIF on port 8580, so PTZ moves show in their picture)
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus simulate --h265-every 50 & sim=$$!; \
 	trap 'kill $$sim 2>/dev/null' EXIT INT TERM; \
 	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus serve
+
+# While `make demo` runs: a 112 assault report near 광주광역시청, as the police room's system
+# sends it (the console's map, wall and Incidents view show it at once).
+incident: $(STAMP)
+	ARGUS_DATA_DIR=$(DEMO_DIR) $(BIN)/argus incident raise --type assault --at 35.1468,126.9222
 
 lint: $(STAMP)
 	$(BIN)/ruff check src tests bench tools
@@ -89,6 +96,7 @@ bench: $(STAMP)
 	$(BIN)/python bench/export.py
 	$(BIN)/python bench/console_map.py
 	$(BIN)/python bench/console_video.py
+	$(BIN)/python bench/incident_selection.py
 
 # Re-pin the lock file after changing pyproject.toml's dependencies.
 lock: $(STAMP)

@@ -307,6 +307,14 @@ def scenario_gwangju(
     demo_accounts: Annotated[
         bool, typer.Option(help="also create the demo sign-in accounts (see the README)")
     ] = False,
+    demo_tours: Annotated[
+        int,
+        typer.Option(
+            help="give this many district enforcement PTZ cameras a tour and 07–22 schedule",
+            min=0,
+            max=100,
+        ),
+    ] = 0,
 ) -> None:
     """Build the Gwangju reference deployment (real sites, generated district cameras)."""
     from argus.scenario import plan_gwangju
@@ -319,6 +327,13 @@ def scenario_gwangju(
         ensure_schema(engine)
         with transaction(make_sessionmaker(engine)) as session:
             result = write_plan(session, plan, settings)
+        if demo_tours:
+            from argus.scenario.demo_ptz import demo_tours as make_tours
+
+            with transaction(make_sessionmaker(engine)) as session:
+                result["demo_tours"] = make_tours(session, demo_tours)
+            if result["demo_tours"] and not as_json:
+                err.print(f"enforcement tours and schedules for cameras {result['demo_tours']}")
         if demo_accounts:
             from argus.scenario.accounts import DEMO_PASSWORD, create_demo_accounts
 

@@ -168,6 +168,12 @@ def test_own_cameras_export_is_approved_at_once_and_verifies(world: World, tmp_p
     clip = manifest["clips"][0]
     assert clip["frames"] == 8 * FPS
     assert datetime.fromisoformat(clip["from"]) == world.a0 + timedelta(seconds=1)
+    # the copy carries the provider's retention: destroy it when the original would be
+    retention = manifest["cameras"][0]["retention_days"]
+    assert retention == 30
+    assert datetime.fromisoformat(clip["delete_by"]) == datetime.fromisoformat(
+        clip["until"]
+    ) + timedelta(days=retention)
     with zipfile.ZipFile(archive) as z:
         name = f"export-{export['id']}/{clip['name']}"
         (tmp_path / "clip.mp4").write_bytes(z.read(name))

@@ -274,3 +274,52 @@ def test_the_cli_raises_on_the_running_server(
         env=cli_env, capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip
     assert gone.returncode == 2 and "no Argus server answers" in gone.stderr
+
+
+def test_a_parking_camera_in_enforcement_mode_opens_to_an_incident_only(
+    app_world: tuple[TestClient, World], settings: Settings
+) -> None:
+    client, w = app_world
+    admin = login(client, "buk-admin")
+    # 북구 shares its parking cameras with the city for crime prevention …
+    made = client.post(
+        "/api/agreements",
+        headers=admin,
+        json={
+            "owner_agency_id": w.buk,
+            "consumer_agency_id": w.city,
+            "selector": {"purposes": ["교통단속"]},
+            "purposes": ["crime_prevention"],
+            "capabilities": ["live"],
+            "legal_basis": "광주광역시-북구 CCTV 연계 협약",
+        },
+    )
+    assert made.status_code == 201, made.text
+    for step in ("propose", "accept"):
+        done = client.post(f"/api/agreements/{made.json()['id']}/{step}", headers=admin)
+        assert done.status_code == 200, done.text
+    # … but this one is in enforcement mode all day
+    schedule = client.put(
+        f"/api/modes/{w.facing}", headers=admin, json={"otherwise": "enforcement"}
+    )
+    assert schedule.status_code == 200, schedule.text
+    assert schedule.json()["now"]["mode"] == "enforcement"
+
+    def token(username: str) -> Any:
+        return client.post(
+            "/api/access/token",
+            headers=login(client, username),
+            json={"camera_id": w.facing, "capability": "live", "purpose": "crime_prevention"},
+        )
+
+    refused = token("city-operator")
+    assert refused.status_code == 403 and refused.json()["code"] == "outside_mode"
+    assert "enforcement mode" in refused.json()["message"]
+    assert token("police-112").status_code == 403
+    signed(client, settings, report("assault", external_id="112-mode"))
+    # the incident puts the camera in incident mode: the police may watch it now
+    now = client.get(f"/api/modes/{w.facing}", headers=admin).json()["now"]
+    assert now["mode"] == "incident"
+    allowed = token("police-112")
+    assert allowed.status_code == 200, allowed.text
+    assert allowed.json()["grant"].startswith("incident:")

@@ -47,6 +47,8 @@ FILES = {
     "wall.js": "text/javascript; charset=utf-8",
     "playback.js": "text/javascript; charset=utf-8",
     "audit.js": "text/javascript; charset=utf-8",
+    "incidents.js": "text/javascript; charset=utf-8",
+    "ptz.js": "text/javascript; charset=utf-8",
 }
 VENDOR_FILES = {
     "leaflet.js": "text/javascript; charset=utf-8",

@@ -438,6 +438,8 @@ class ExportService:
                         "owner": agencies.get(camera.owner_id),
                         "lat": camera.lat,
                         "lon": camera.lon,
+                        # the provider's retention goes with the copy (PIPA art. 25)
+                        "retention_days": camera.retention_days,
                     }
                     for cid, camera in sorted(cameras.items())
                 ],
@@ -448,6 +450,9 @@ class ExportService:
                         "from": f.start.isoformat(),
                         "until": f.end.isoformat(),
                         "frames": f.frames,
+                        "delete_by": (
+                            f.end + timedelta(days=cameras[f.camera_id].retention_days)
+                        ).isoformat(),
                     }
                     for f in files
                 ],

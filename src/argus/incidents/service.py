@@ -43,6 +43,7 @@ from argus.incidents.provision import provision_for
 from argus.incidents.schemas import IncidentCameraOut, IncidentIntake, IncidentOut
 from argus.incidents.selection import SelectedCamera
 from argus.incidents.vocab import (
+    INCIDENT_TYPES,
     LIVE_STATUSES,
     IncidentSource,
     IncidentStatus,
@@ -473,7 +474,7 @@ class IncidentService:
             lingering=capabilities & {Capability.PLAYBACK},
             until=None if open_ or row.linger_until is None else as_utc(row.linger_until),
             legal_basis=f"{row.legal_basis} · incident {row.id}",
-            label=f"{row.source} {type_label(row.kind)}",
+            label=f"{row.source} {row.kind} · {INCIDENT_TYPES.get(row.kind, row.kind)}",
         )
 
     def playback_window(self, incident_id: int, at: datetime) -> tuple[datetime, datetime]:

@@ -43,7 +43,9 @@ def set_command(
     camera: Annotated[int, typer.Argument(help="camera id")],
     window: Annotated[
         list[str] | None,
-        typer.Option(help="START-END[/DAYS]=MODE, e.g. 07:00-22:00=enforcement; repeat"),
+        typer.Option(
+            help="START-END=MODE or START-END/DAYS=MODE, e.g. 07:00-22:00=enforcement; repeat"
+        ),
     ] = None,
     otherwise: Annotated[str, typer.Option(help="the mode outside the windows")] = (
         "crime_prevention"

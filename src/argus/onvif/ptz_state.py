@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import math
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from argus.onvif.motion import FULL_SPEED, MotionSettings, PtzMotion, PtzSpaces, PtzSpeed, Range
@@ -82,12 +82,16 @@ class PtzRegistry:
         motion: MotionSettings | None = None,
         max_presets: int = 300,
         initial: Callable[[int], PtzPosition] | None = None,
+        preset_seed: Callable[[int], Sequence[StoredPreset]] | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
+        """``preset_seed``: the presets a camera has when it first answers (an installer's
+        enforcement spots), e.g. ``spread_presets``."""
         self.spaces = spaces or PtzSpaces()
         self.motion = motion or MotionSettings()
         self.max_presets = max_presets
         self.initial = initial
+        self.preset_seed = preset_seed
         self.clock = clock
         self._cameras: dict[int, CameraPtz] = {}
 
@@ -106,6 +110,16 @@ class PtzRegistry:
             start = self.initial_position(camera_id)
             motion = PtzMotion(self.spaces, self.motion, start, self.clock())
             unit = self._cameras[camera_id] = CameraPtz(motion, home=self.spaces.clamp(HOME))
+            if self.preset_seed is not None:
+                for preset in self.preset_seed(camera_id)[: self.max_presets]:
+                    unit.presets[preset.token] = preset
+        return unit
+
+    def _unit(self, camera_id: int) -> CameraPtz | None:
+        """The camera's unit if it exists, or made now when cameras come with presets."""
+        unit = self._cameras.get(camera_id)
+        if unit is None and self.preset_seed is not None:
+            return self.camera(camera_id)
         return unit
 
     # reading ---------------------------------------------------------------------------------
@@ -126,7 +140,7 @@ class PtzRegistry:
         return PtzStatusNow(unit.motion.position(now), pan_tilt, zoom)
 
     def presets(self, camera_id: int) -> list[StoredPreset]:
-        unit = self._cameras.get(camera_id)
+        unit = self._unit(camera_id)
         return [] if unit is None else list(unit.presets.values())
 
     def home(self, camera_id: int) -> PtzPosition:
@@ -212,7 +226,7 @@ class PtzRegistry:
         token: str,
         speed: PtzSpeed = FULL_SPEED,
     ) -> None:
-        unit = self._cameras.get(camera_id)
+        unit = self._unit(camera_id)
         preset = unit.presets.get(token) if unit is not None else None
         if preset is None:
             raise PtzCommandError("NoToken", f"no preset {token[:40]!r}")
@@ -269,3 +283,16 @@ def _both_ways(axis: Range) -> Range:
 
 def _xyz(position: PtzPosition) -> tuple[float, float, float]:
     return position.pan, position.tilt, position.zoom
+
+
+def spread_presets(count: int = 4) -> Callable[[int], Sequence[StoredPreset]]:
+    """``count`` presets "1" … "count" spread evenly over the pan range, level, wide: the
+    spots a parking-enforcement unit's installer would have stored."""
+
+    def seed(_camera_id: int) -> Sequence[StoredPreset]:
+        return [
+            StoredPreset(str(n), f"spot {n}", PtzPosition(-1.0 + (2 * n - 1) / count, 0.0, 0.0))
+            for n in range(1, count + 1)
+        ]
+
+    return seed

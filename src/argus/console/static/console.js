@@ -40,6 +40,7 @@
     t(en, ko) { return shell.lang === 'ko' ? ko : en; }, // a text in the chosen language
     onSignIn: [], // called with the user once the map is ready
     onSignOut: [],
+    onSelect: [], // called with a camera's properties when its panel opens, null when it closes
     get map() { return state.map; },
   };
   const t = shell.t;
@@ -210,6 +211,7 @@
     if (state.tile) state.tile.stop('another camera was chosen');
     if (shell.playback) shell.playback.stop();
     state.map.invalidateSize();
+    for (const listener of shell.onSelect) listener(props);
   }
 
   // what authorize says for this user, camera and purpose, per capability: the agreement or
@@ -312,7 +314,7 @@
           g.lineWidth = status === 'incident' ? 4 : 2;
           g.strokeStyle = STATUS_RING[status] || '#fff';
           g.stroke();
-          drawn.push({ x: at.x, y: at.y, r: 8, item });
+          drawn.push({ x: at.x, y: at.y, r: 8, item, status });
         }
       }
       this.drawn = drawn;
@@ -492,6 +494,7 @@
     $('panel').hidden = true;
     state.selected = null;
     state.map.invalidateSize();
+    for (const listener of shell.onSelect) listener(null);
   });
   $('search-form').addEventListener('submit', (event) => {
     event.preventDefault();

@@ -19,6 +19,13 @@
     return `#${incident.id} ${incident.source} ${incident.type_label}${where}`;
   }
 
+  // the incident's video is this user's: their agency responds, and their role watches video
+  function mine(incident) {
+    return !!shell.me && incident.responding_agency_id === shell.me.agency_id && incident.provides
+      && incident.status !== 'closed' && incident.cameras.length > 0
+      && shell.has('operator', 'supervisor', 'responder');
+  }
+
   function live() {
     return [...state.incidents.values()].filter((i) => i.status !== 'closed');
   }
@@ -55,17 +62,19 @@
     box.hidden = false;
     box.dataset.incident = String(incident.id);
     box.dataset.change = message.change;
+    box.dataset.forYou = String(!!message.for_you);
     const verb = {
       raised: t('New incident', '신규 사건'), updated: t('Incident updated', '사건 갱신'),
       activated: t('Incident being worked', '사건 처리 중'), closed: t('Incident closed', '사건 종료'),
     }[message.change] || message.change;
-    const video = incident.provides
-      ? t(`${incident.cameras.length} cameras for ${incident.responding_agency}`,
+    const ended = incident.close_reason ? ` (${incident.close_reason})` : '';
+    const video = incident.status === 'closed' && incident.provides
+      ? t(`video ended${ended}`, `영상 제공 종료${ended}`)
+      : incident.provides ? t(`${incident.cameras.length} cameras for ${incident.responding_agency}`,
         `${incident.responding_agency}에 카메라 ${incident.cameras.length}대 제공`)
       : t(`no video: ${incident.provision_reason}`, `영상 제공 없음: ${incident.provision_reason}`);
     $('incident-banner-text').textContent = `${verb}: ${label(incident)} — ${video}`;
-    $('incident-banner-wall').hidden = !(message.for_you && incident.provides
-      && incident.status !== 'closed' && shell.has('operator', 'supervisor', 'responder'));
+    $('incident-banner-wall').hidden = !(message.for_you && mine(incident));
   }
 
   function onMessage(event) {
@@ -77,7 +86,7 @@
     } else if (message.type === 'incident') {
       state.incidents.set(message.incident.id, message.incident);
       banner(message);
-      if (message.popup_camera_id && message.change === 'raised') {
+      if (message.popup_camera_id && message.change === 'raised' && message.for_you) {
         shell.openCamera(message.popup_camera_id);
       }
     }
@@ -102,15 +111,20 @@
     });
   }
 
-  // the incident's cameras on the wall, watched for one of its purposes
-  function toWall(incident) {
-    const purpose = $('wall-purpose');
-    if (!incident.purposes.includes(purpose.value) && incident.purposes.length) {
-      purpose.value = incident.purposes[0];
-      purpose.dispatchEvent(new Event('change'));
-    }
-    for (const c of incident.cameras) shell.addToWall(c.camera_id);
+  // the incident's cameras on the wall in place of what it showed, watched for one of the
+  // incident's purposes (the wall's own if the incident allows it)
+  async function toWall(incident) {
+    const offered = [...$('wall-purpose').options].map((o) => o.value);
+    const current = $('wall-purpose').value;
+    const purpose = incident.purposes.includes(current) ? current
+      : incident.purposes.find((p) => offered.includes(p)) || current;
     shell.showView('wall');
+    const ids = incident.cameras.map((c) => c.camera_id);
+    await shell.showOnWall(ids, purpose);
+    $('wall-status').textContent = t(
+      `incident #${incident.id}: ${Math.min(ids.length, 16)} cameras on the wall`,
+      `사건 #${incident.id}: 카메라 ${Math.min(ids.length, 16)}대 영상벽 표출`,
+    );
   }
 
   function button(text, action) {
@@ -166,8 +180,7 @@
         shell.showView('map');
         shell.map.setView([incident.lat, incident.lon], 16);
       }));
-      if (incident.status !== 'closed' && incident.provides && incident.cameras.length
-        && shell.has('operator', 'supervisor', 'responder')) {
+      if (mine(incident)) {
         actions.append(button(t('Cameras to the wall', '영상벽으로'), () => toWall(incident)));
       }
       if (shell.has(...RAISERS) && incident.status === 'open') {

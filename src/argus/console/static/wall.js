@@ -13,7 +13,7 @@
   const SIZES = [1, 4, 9, 16];
   const wall = {
     size: 4, tiles: [], cameras: Array(16).fill(null), focus: 0, purpose: 'crime_prevention',
-    sequence: null, timer: null, loaded: false, saving: null,
+    sequence: null, timer: null, loaded: false, loading: null, saving: null,
   };
   window.argusWall = wall; // for tests
 
@@ -166,9 +166,13 @@
     event.preventDefault();
   }
 
-  async function load() {
-    if (wall.loaded) return;
-    wall.loaded = true;
+  // the saved wall, read once (every caller waits for the same read)
+  function load() {
+    if (!wall.loading) wall.loading = restore();
+    return wall.loading;
+  }
+
+  async function restore() {
     let saved;
     try {
       saved = await shell.api('/api/console/wall');
@@ -182,14 +186,41 @@
     layout(saved.size, false);
     setFocus(0);
     if (saved.sequence) startSequence(saved.sequence, false);
+    wall.loaded = true;
     $('wall').dataset.ready = 'true';
   }
+
+  // put these cameras on the wall in place of what it shows (an incident's cameras): the
+  // smallest layout that holds them, watched for `purpose`
+  shell.showOnWall = async (cameraIds, purpose) => {
+    await load();
+    if (wall.timer) stopSequence();
+    const shown = cameraIds.slice(0, 16);
+    const size = SIZES.find((s) => s >= shown.length) || 16;
+    if (purpose && purpose !== wall.purpose) {
+      wall.purpose = purpose;
+      $('wall-purpose').value = purpose;
+    }
+    wall.tiles.forEach((made, i) => {
+      if (made && !made.free && i >= shown.length) made.stop('emptied');
+    });
+    wall.cameras.fill(null);
+    layout(size, false);
+    shown.forEach((id, i) => put(i, id, false));
+    setFocus(0);
+    save();
+    return size;
+  };
 
   shell.addToWall = (cameraId) => {
     let i = wall.cameras.slice(0, wall.size).indexOf(null);
     if (i < 0) i = wall.focus;
     if (!wall.loaded) {
-      load().then(() => put(i, cameraId));
+      load().then(() => {
+        let free = wall.cameras.slice(0, wall.size).indexOf(null);
+        if (free < 0) free = wall.focus;
+        put(free, cameraId);
+      });
     } else {
       put(i, cameraId);
     }

@@ -284,9 +284,10 @@ async def run_simulator(
     """
     ptz = None
     if onvif_port is not None:
-        from argus.onvif.ptz_state import PtzRegistry
+        from argus.onvif.ptz_state import PtzRegistry, spread_presets
 
-        ptz = PtzRegistry(motion=ptz_motion)
+        # each camera comes with four presets, as an enforcement unit's installer leaves it
+        ptz = PtzRegistry(motion=ptz_motion, preset_seed=spread_presets(4))
     simulator = Simulator(
         host=host or settings.simulator_host,
         port=settings.simulator_port if port is None else port,
