@@ -47,6 +47,13 @@ def test_bad_settings_are_refused(monkeypatch: pytest.MonkeyPatch, tmp_path: Pat
     monkeypatch.setenv("ARGUS_BIND", "8080")
     with pytest.raises(ValidationError, match="host:port"):
         load_settings()
+    monkeypatch.delenv("ARGUS_BIND")
+    monkeypatch.setenv("ARGUS_PTZ_PRIORITY_ORDER", "operator,incident")
+    with pytest.raises(ValidationError, match="name every class exactly once"):
+        load_settings()
+    monkeypatch.setenv("ARGUS_PTZ_PRIORITY_ORDER", "operator,supervisor,incident,idle_patrol,boss")
+    with pytest.raises(ValidationError, match="'boss' is not a PTZ priority class"):
+        load_settings()
 
 
 def test_secret_key_file_is_created_once_and_private(

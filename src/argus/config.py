@@ -180,9 +180,34 @@ class Settings(BaseSettings):
         le=24 * 60.0,
         description="how long an incident's cameras record at most (the trigger stops at close)",
     )
+    ptz_priority_order: str = Field(
+        default="incident,supervisor,operator,enforcement_tour,idle_patrol",
+        description="PTZ priority classes, strongest first (every class once)",
+    )
+    ptz_idle_release_s: float = Field(
+        default=15.0,
+        gt=0.0,
+        le=3600.0,
+        description="a PTZ lease ends this long after its last command",
+    )
+    ptz_max_hold_s: float = Field(
+        default=600.0, gt=0.0, le=86_400.0, description="the longest one may hold a PTZ camera"
+    )
     timezone: str = Field(
         default="Asia/Seoul", description="local time of schedules and of dates shown to people"
     )
+
+    @field_validator("ptz_priority_order")
+    @classmethod
+    def _check_ptz_order(cls, value: str) -> str:
+        from argus.errors import ArgusError
+        from argus.ptz.arbitration import parse_order
+
+        try:
+            parse_order(value)
+        except ArgusError as exc:
+            raise ValueError(str(exc)) from None
+        return value
 
     @field_validator("bind")
     @classmethod

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import timedelta
 from pathlib import Path
 
 from fastapi import FastAPI
@@ -19,13 +20,14 @@ from argus.config import Settings
 from argus.console.routes import api as console_api
 from argus.console.routes import router as console_router
 from argus.db import make_engine, make_sessionmaker
+from argus.events import EventBus
 from argus.evidence.routes import router as export_router
 from argus.evidence.service import ExportService
 from argus.identity.routes import router as identity_router
 from argus.incidents.cameras import RegistryCameraPicker
 from argus.incidents.push import IncidentPush
 from argus.incidents.routes import router as incident_router
-from argus.incidents.service import IncidentService
+from argus.incidents.service import IncidentChanged, IncidentService
 from argus.incidents.webhook import load_key as load_incident_key
 from argus.keyfiles import read_or_create
 from argus.media.front import InProcessFront, MediaFront
@@ -42,6 +44,7 @@ from argus.media.workers.plan import WorkerPlan
 from argus.media.workers.pool import WorkerPool
 from argus.modes.routes import router as modes_router
 from argus.modes.service import ModeService
+from argus.ptz.arbitration import parse_order
 from argus.ptz.authz import sharing_authorizer
 from argus.ptz.onvif_drivers import OnvifDrivers
 from argus.ptz.routes import router as ptz_router
@@ -57,6 +60,26 @@ from argus.sharing.access_routes import router as access_router
 from argus.sharing.routes import router as sharing_router
 
 WORKER_KEY_FILE = "media-worker.key"
+
+
+def follow_incidents(
+    bus: EventBus, app: FastAPI, loop: asyncio.AbstractEventLoop
+) -> Callable[[], None]:
+    """When an incident opens or closes, its cameras' modes change: re-read the tours at once
+    (a camera an incident lists stops touring; after the close it tours again), rather than at
+    the PTZ service's next periodic re-read."""
+    pending: set[asyncio.Task[None]] = set()
+
+    def sync() -> None:
+        task = loop.create_task(app.state.ptz.sync_tours())
+        pending.add(task)
+        task.add_done_callback(pending.discard)
+
+    def on_event(event: object) -> None:
+        if isinstance(event, IncidentChanged) and event.change in ("raised", "closed"):
+            loop.call_soon_threadsafe(sync)
+
+    return bus.subscribe(on_event)
 
 
 def create_app(
@@ -80,6 +103,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         await app.state.media_front.start()
         await app.state.ptz.start()
+        stop_following = follow_incidents(services.bus, app, asyncio.get_running_loop())
         playback_views.attach(asyncio.get_running_loop())
         if recording_upkeep is not None:
             recording_upkeep.start()
@@ -100,6 +124,7 @@ def create_app(
             if recording_upkeep is not None:
                 await recording_upkeep.stop()
             playback_views.close()
+            stop_following()
             await app.state.ptz.close()
             if rtsp_out is not None:
                 await rtsp_out.stop()
@@ -148,6 +173,9 @@ def create_app(
         OnvifDrivers(registry),
         sharing_authorizer(services.sharing),
         tours=modes,
+        arbitration=parse_order(settings.ptz_priority_order),
+        idle_release=timedelta(seconds=settings.ptz_idle_release_s),
+        max_hold=timedelta(seconds=settings.ptz_max_hold_s),
         notify=services.bus.publish,
     )
     recording_upkeep = RecordingUpkeep(settings, sessions, app.state.exports) if upkeep else None

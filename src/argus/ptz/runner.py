@@ -9,7 +9,9 @@ revisits, each reported missed). Every change wakes the task at once.
 Camera commands go through the camera's lock (shared with people's commands), and only while
 the runner still runs and the step is still current, so a tour never moves a camera that was
 just taken over. A preset the camera fails is skipped (a failed revisit is reported missed) and
-the tour tries the next stop after ``retry_s``.
+the tour tries the next stop after ``retry_s``. A camera that someone else turned while the tour
+was paused is sent back to the tour's spot when it resumes, also when the next step is a wait
+(to the spot whose revisit it waits for), rather than left where they turned it.
 """
 
 from __future__ import annotations
@@ -24,7 +26,7 @@ from datetime import datetime
 from typing import Any
 
 from argus.ptz.driver import PtzDriver
-from argus.ptz.tours import MissedRevisit, PendingRevisit, Step, Tour, TourEngine, Visit
+from argus.ptz.tours import MissedRevisit, PendingRevisit, Step, Tour, TourEngine, Visit, Wait
 
 log = logging.getLogger(__name__)
 
@@ -87,6 +89,7 @@ class TourRunner:
         self.recent_missed: deque[MissedRevisit] = deque(maxlen=RECENT_MISSED)
         self._changed = asyncio.Event()
         self._issued: Step | None = None
+        self._turned_away = False  # someone else controlled the camera since the tour's goto
         self._task: asyncio.Task[None] | None = None
 
     @property
@@ -109,6 +112,7 @@ class TourRunner:
     def take_over(self, now: datetime, cause: str) -> None:
         self._halt(now, cause)
         self.taken_by = cause
+        self._turned_away = True
 
     def give_back(self, now: datetime) -> list[MissedRevisit]:
         self.taken_by = None
@@ -179,8 +183,11 @@ class TourRunner:
                 await self._on_missed(missed)
             if step is not self._issued:
                 self._issued = step
-                if isinstance(step, Visit) and not await self._goto(step):
-                    continue
+                if isinstance(step, Visit):
+                    if not await self._goto(step):
+                        continue
+                elif self._turned_away and step.preset is not None:
+                    await self._park(step, step.preset)
             await self._until(step.ends_at)
 
     async def _goto(self, step: Visit) -> bool:
@@ -192,6 +199,7 @@ class TourRunner:
                 driver = await self._driver()
                 await driver.goto_preset(step.preset)
             self.last_error = None
+            self._turned_away = False
             return True
         except asyncio.CancelledError:
             raise
@@ -207,6 +215,25 @@ class TourRunner:
                 await self._on_missed(missed)
             await self._pause_for(self._retry_s)
             return False
+
+    async def _park(self, step: Wait, preset: str) -> None:
+        """Send the camera back to ``preset`` for the wait (a failure is logged; the revisit
+        itself goes there again when its window opens)."""
+        try:
+            async with self._lock:
+                if not self.running or self.engine.current is not step:
+                    return
+                driver = await self._driver()
+                await driver.goto_preset(preset)
+            self.last_error = None
+            self._turned_away = False
+        except asyncio.CancelledError:
+            raise
+        except Exception as exc:  # a camera's failure must not end the tour
+            error = f"preset {preset!r}: {exc}"
+            if error != self.last_error:
+                log.warning("tour of camera %s: %s", self.tour.camera_id, error)
+            self.last_error = error
 
     async def _until(self, moment: datetime) -> None:
         delay = (moment - self._clock()).total_seconds()

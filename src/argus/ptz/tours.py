@@ -185,11 +185,13 @@ class Visit:
 
 @dataclass(frozen=True)
 class Wait:
-    """Stay where the camera is until a revisit window opens."""
+    """Stay where the camera is until a revisit window opens (the runner sends a camera that
+    someone else turned meanwhile to ``preset``, the spot whose revisit it waits for)."""
 
     started_at: datetime
     ends_at: datetime
     reason: str
+    preset: str | None = None
 
     def as_json(self) -> dict[str, Any]:
         return {
@@ -197,6 +199,7 @@ class Wait:
             "started_at": self.started_at.isoformat(),
             "ends_at": self.ends_at.isoformat(),
             "reason": self.reason,
+            "preset": self.preset,
         }
 
 
@@ -397,5 +400,7 @@ class TourEngine:
             return self._visit(now, self.cursor, VisitKind.FIRST)
         head = self.pending[0]
         if now < head.opens_at:
-            return Wait(now, head.opens_at, f"the revisit of preset {head.preset!r} opens")
+            return Wait(
+                now, head.opens_at, f"the revisit of preset {head.preset!r} opens", head.preset
+            )
         return self._visit(now, head.stop_index, VisitKind.REVISIT, head.first_at)
