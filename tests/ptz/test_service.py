@@ -374,3 +374,28 @@ async def test_a_preset_the_camera_fails_is_skipped_and_the_tour_goes_on(
     await vt.advance(20)  # p0 fails again; p1 again after the pause
     await vt.advance(5)
     assert cameras.drivers[camera].presets_visited() == ["p1", "p1"]
+
+
+async def test_closing_the_incident_ends_the_control_resting_on_it(
+    ptz: PtzService,
+    world: World,
+    authorizer: FakeAuthorizer,
+    notices: list[object],
+    engine: Engine,
+) -> None:
+    police = person(20, world.police, Role.RESPONDER, name="choi")
+    centre = person(8, world.city, Role.OPERATOR, name="lee")
+    camera = world.parking
+    authorizer.verdicts[(20, camera)] = Verdict(True, "incident 12 is open", None, "incident:12")
+    authorizer.verdicts[(8, camera)] = Verdict(True, "agreement 7", 50, "agreement:7")
+    await ptz.acquire(police, camera, "crime_prevention", "incident 12: assault")
+    assert await ptz.end_grant("agreement:7") == []  # another grant: nothing ends
+    [ended] = await ptz.end_grant("incident:12")
+    assert ended.cause is EndCause.REVOKED and ended.holder.name == "choi"
+    assert (await ptz.status(camera, position=False)).lease is None
+    with pytest.raises(ControlConflict):
+        await ptz.move(police, camera, MoveMode.RELATIVE, 0.1, 0.0, 0.0)
+    assert (await ptz.acquire(centre, camera, "crime_prevention", "after the incident")).lease
+    expired = [e for e in ptz_entries(engine) if e["action"] == "ptz.expire"]
+    assert [(e["actor_user_id"], e["details"]["cause"]) for e in expired] == [(20, "revoked")]
+    assert any(isinstance(n, LeaseEnded) and n.cause is EndCause.REVOKED for n in notices)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
@@ -62,22 +62,32 @@ from argus.sharing.routes import router as sharing_router
 WORKER_KEY_FILE = "media-worker.key"
 
 
+async def _awaited(work: Awaitable[object]) -> None:
+    await work
+
+
 def follow_incidents(
     bus: EventBus, app: FastAPI, loop: asyncio.AbstractEventLoop
 ) -> Callable[[], None]:
     """When an incident opens or closes, its cameras' modes change: re-read the tours at once
     (a camera an incident lists stops touring; after the close it tours again), rather than at
-    the PTZ service's next periodic re-read."""
+    the PTZ service's next periodic re-read; and at the close, end the PTZ control resting on
+    the incident."""
     pending: set[asyncio.Task[None]] = set()
 
-    def sync() -> None:
-        task = loop.create_task(app.state.ptz.sync_tours())
+    def run(work: Awaitable[object]) -> None:
+        task = loop.create_task(_awaited(work))
         pending.add(task)
         task.add_done_callback(pending.discard)
 
+    def changed(event: IncidentChanged) -> None:
+        if event.change == "closed":  # PTZ control resting on it ends with it
+            run(app.state.ptz.end_grant(f"incident:{event.incident.id}"))
+        run(app.state.ptz.sync_tours())
+
     def on_event(event: object) -> None:
         if isinstance(event, IncidentChanged) and event.change in ("raised", "closed"):
-            loop.call_soon_threadsafe(sync)
+            loop.call_soon_threadsafe(changed, event)
 
     return bus.subscribe(on_event)
 

@@ -540,6 +540,20 @@ class PtzService:
 
     # -- background work ----------------------------------------------------------------
 
+    async def end_grant(self, grant: str) -> list[LeaseEnded]:
+        """End the control resting on ``grant`` ("incident:12" when that incident closes, an
+        agreement when it is revoked): the camera stops and goes back to its tour."""
+        ended = []
+        for camera_id in self.leases.cameras():
+            lease = self.leases.lease(camera_id)
+            if lease is None or lease.holder.grant != grant:
+                continue
+            done = self.leases.release(camera_id, lease.holder.key, EndCause.REVOKED)
+            if isinstance(done, LeaseEnded):
+                ended.append(done)
+        await self._handle(self.leases.drain())
+        return ended
+
     async def expire_due(self) -> list[LeaseEnded]:
         """End the leases past their idle release or maximum hold (their tours resume)."""
         ended = self.leases.expire_due()
@@ -626,7 +640,7 @@ class PtzService:
             await self._halt_camera(event.camera_id)  # before its tour moves it again
             if self.leases.lease(event.camera_id) is None:
                 missed += self._give_back_tours(event.camera_id, self.clock())
-            if event.cause in (EndCause.IDLE, EndCause.MAX_HOLD):
+            if event.cause in (EndCause.IDLE, EndCause.MAX_HOLD, EndCause.REVOKED):
                 holder = event.holder
                 audit.append(
                     AuditEvent(
