@@ -24,6 +24,7 @@ from argus.evidence import cli as export_cli
 from argus.identity import cli as users_cli
 from argus.incidents import cli as incidents_cli
 from argus.modes import cli as modes_cli
+from argus.planning import cli as planning_cli
 from argus.ptz import cli as ptz_cli
 from argus.recording import cli as recording_cli
 from argus.registry.query import CameraQuery, parse_bbox, parse_point
@@ -53,6 +54,7 @@ app.add_typer(export_cli.app, name="export", help="Evidence exports: verify a si
 app.add_typer(incidents_cli.app, name="incident", help="Incidents: raise, close, list.")
 app.add_typer(ptz_cli.app, name="ptz", help="PTZ: the owners' enforcement tours and patrols.")
 app.add_typer(modes_cli.app, name="modes", help="Camera modes: enforcement hours and the rest.")
+app.add_typer(planning_cli.app, name="plan", help="Coverage, redundancy and relocation planning.")
 app.command("check")(recording_cli.check_command)
 
 out = Console()
