@@ -9,6 +9,8 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
@@ -17,12 +19,16 @@ from sqlalchemy import Engine, func, select
 
 from argus.api.app import create_app
 from argus.audit.models import AuditEntry
+from argus.audit.query import as_utc
 from argus.config import Settings
 from argus.db import make_sessionmaker
+from argus.errors import FieldError
 from argus.incidents.models import Incident
 from argus.incidents.webhook import load_key, sign
 from argus.recording.models import RecordingTrigger
+from argus.recording.playback_ws import PlaybackServer
 from argus.registry.service import Registry
+from argus.sharing.tokens import StreamClaims
 from tests.incidents.world import PASSWORD, POINT, World, build_world
 from tests.media.live_server import serve
 
@@ -202,11 +208,17 @@ def test_raising_records_the_cameras_and_closing_stops_the_recording(
     )
     assert closed.status_code == 200, closed.text
     assert closed.json()["status"] == "closed" and closed.json()["close_reason"] == "오인 신고"
+    closed_at = datetime.fromisoformat(closed.json()["closed_at"])
     with sessions() as session:
-        ended = session.scalars(
-            select(RecordingTrigger.end_time).where(RecordingTrigger.incident_id == incident["id"])
+        ended = list(
+            session.scalars(
+                select(RecordingTrigger.end_time).where(
+                    RecordingTrigger.incident_id == incident["id"]
+                )
+            )
         )
-        assert all(e is not None for e in ended)
+    # every trigger ended at the close, not at its planned end two hours later
+    assert ended and all(as_utc(e) <= closed_at for e in ended)
     again = client.post(
         f"/api/incidents/{incident['id']}/close", headers=login(client, "city-supervisor"), json={}
     )
@@ -323,3 +335,58 @@ def test_a_parking_camera_in_enforcement_mode_opens_to_an_incident_only(
     allowed = token("police-112")
     assert allowed.status_code == 200, allowed.text
     assert allowed.json()["grant"].startswith("incident:")
+
+
+def test_an_incident_lets_its_responders_play_back_only_its_own_stretch(
+    app_world: tuple[TestClient, World], settings: Settings
+) -> None:
+    client, w = app_world
+    incident = signed(client, settings, report("robbery", external_id="112-pb")).json()
+    issued = client.post(
+        "/api/access/token",
+        headers=login(client, "police-112"),
+        json={"camera_id": w.facing, "capability": "playback", "purpose": "crime_prevention"},
+    )
+    assert issued.status_code == 200, issued.text
+    token = issued.json()["token"]
+    now = datetime.now(UTC)
+
+    def timeline(minutes_back: float) -> Any:
+        params = {
+            "token": token,
+            "from": (now - timedelta(minutes=minutes_back)).isoformat(),
+            "until": now.isoformat(),
+        }
+        return client.get(f"/api/playback/{w.facing}/timeline", params=params)
+
+    # 30 minutes before it opened (ARGUS_INCIDENT_PLAYBACK_MINUTES) and no earlier
+    assert timeline(20).status_code == 200
+    refused = timeline(120)
+    assert refused.status_code == 422
+    assert f"incident {incident['id']} lets you play back from" in refused.json()["message"]
+
+
+def test_the_footage_window_of_a_token_bounds_ranges_and_files() -> None:
+    opened = datetime(2026, 12, 3, 6, 0, tzinfo=UTC)
+    closed = opened + timedelta(hours=1)
+    claims = StreamClaims(
+        jti="j", grant="incident:4", camera_id=1, capability="playback",
+        purpose="crime_prevention", case_number=None, user_id=1, agency_id=1,
+        issued_at=int(closed.timestamp()), expires_at=int(closed.timestamp()) + 600,
+        footage_from=int(opened.timestamp()), footage_until=int(closed.timestamp()),
+    )  # fmt: skip
+    check = PlaybackServer.check_window
+    minute = timedelta(minutes=1)
+    check(claims, opened, closed)  # the whole stretch
+    with pytest.raises(FieldError, match="incident 4 lets you play back from"):
+        check(claims, opened - minute, closed)
+    with pytest.raises(FieldError):
+        check(claims, opened, closed + 10 * minute)
+    # a recorded file that straddles an edge may be read; one wholly outside may not
+    check(claims, opened - minute, opened + minute, overlap=True)
+    with pytest.raises(FieldError):
+        check(claims, opened - 2 * minute, opened, overlap=True)
+    with pytest.raises(FieldError):
+        check(claims, closed + 10 * minute, closed + 11 * minute, overlap=True)
+    # a token that is not bound to a stretch (ownership, an agreement) is not limited here
+    check(replace(claims, footage_from=None, footage_until=None), opened - 60 * minute, closed)

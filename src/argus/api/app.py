@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import asyncio
 import secrets
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import asynccontextmanager
 from datetime import timedelta
 from pathlib import Path
+from typing import Any
 
 from fastapi import FastAPI
 from sqlalchemy import Engine
@@ -62,10 +63,6 @@ from argus.sharing.routes import router as sharing_router
 WORKER_KEY_FILE = "media-worker.key"
 
 
-async def _awaited(work: Awaitable[object]) -> None:
-    await work
-
-
 def follow_incidents(
     bus: EventBus, app: FastAPI, loop: asyncio.AbstractEventLoop
 ) -> Callable[[], None]:
@@ -73,10 +70,10 @@ def follow_incidents(
     (a camera an incident lists stops touring; after the close it tours again), rather than at
     the PTZ service's next periodic re-read; and at the close, end the PTZ control resting on
     the incident."""
-    pending: set[asyncio.Task[None]] = set()
+    pending: set[asyncio.Task[object]] = set()
 
-    def run(work: Awaitable[object]) -> None:
-        task = loop.create_task(_awaited(work))
+    def run(work: Coroutine[Any, Any, object]) -> None:
+        task = loop.create_task(work)
         pending.add(task)
         task.add_done_callback(pending.discard)
 
@@ -170,7 +167,6 @@ def create_app(
         services.access.on_incident_closed,
     )
     services.sharing.incidents = incidents.lookup
-    app.state.playback.grant_window = incidents.grant_window
     app.state.incidents = incidents
     app.state.incident_push = IncidentPush(services.bus, incidents)
     app.state.incident_key = load_incident_key(Path(settings.data_dir))

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import sys
 import uuid
-from collections.abc import Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -24,7 +23,7 @@ from argus.db import make_engine, make_sessionmaker
 from argus.errors import ArgusError
 from argus.events import EventBus
 from argus.identity.principal import Principal, Role
-from argus.incidents.selection import SelectedCamera
+from argus.incidents.cameras import RegistryCameraPicker
 from argus.incidents.service import IncidentService
 from argus.incidents.vocab import default_source, parse_type
 from argus.incidents.webhook import load_key, sign
@@ -168,8 +167,9 @@ def list_command(
     engine = make_engine(settings.db_url)
     try:
         ensure_schema(engine)
+        sessions = make_sessionmaker(engine)
         service = IncidentService(
-            settings, make_sessionmaker(engine), EventBus(), _NoPicker(), lambda _id: None
+            settings, sessions, EventBus(), RegistryCameraPicker(sessions), lambda _id: None
         )
         reader = Principal(0, "cli", 0, frozenset({Role.SYSTEM_ADMIN}))
         for incident in service.list_for(reader, status, limit):
@@ -183,17 +183,3 @@ def key_command() -> None:
     """Print the key that signs webhook and CAP requests (give it to the rooms' systems)."""
     settings = load_settings()
     typer.echo(load_key(Path(settings.data_dir)).decode())
-
-
-class _NoPicker:
-    """Listing selects no cameras."""
-
-    def pick(
-        self,
-        lat: float,
-        lon: float,
-        radius_m: float,
-        area: Sequence[tuple[float, float]] | None,
-        limit: int,
-    ) -> list[SelectedCamera]:
-        return []

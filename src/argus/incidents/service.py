@@ -20,7 +20,6 @@ stop at close.
 from __future__ import annotations
 
 import logging
-import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -38,10 +37,11 @@ from argus.db import transaction, utcnow
 from argus.errors import ArgusError, ConflictError, FieldError, ForbiddenError, NotFoundError
 from argus.events import EventBus
 from argus.identity.principal import Principal, Role
+from argus.incidents.geometry import circumscribing_radius_m, open_ring, vertex_mean
 from argus.incidents.models import Incident, IncidentCamera
 from argus.incidents.provision import provision_for
 from argus.incidents.schemas import IncidentCameraOut, IncidentIntake, IncidentOut
-from argus.incidents.selection import SelectedCamera
+from argus.incidents.selection import MAX_RADIUS_M, SelectedCamera
 from argus.incidents.vocab import (
     INCIDENT_TYPES,
     LIVE_STATUSES,
@@ -138,10 +138,12 @@ class IncidentService:
         kind = parse_type(intake.type)
         provision = provision_for(source, kind, self.settings.incident_112_video_types)
         area = [(p.lat, p.lon) for p in intake.area] if intake.area else None
-        lat, lon = (intake.at.lat, intake.at.lon) if intake.at else _centroid(area or [])
+        lat, lon = (
+            (intake.at.lat, intake.at.lon) if intake.at else vertex_mean(open_ring(area or []))
+        )
         radius = intake.radius_m or self.settings.incident_radius_m
-        if area and not intake.radius_m:
-            radius = max(radius, _circumradius(lat, lon, area))
+        if area and not intake.radius_m:  # the circle that holds the area, within the limit
+            radius = min(max(radius, circumscribing_radius_m((lat, lon), area)), MAX_RADIUS_M)
         now = self.clock()
         if intake.external_id is not None:
             existing = self._by_external(source, intake.external_id)
@@ -474,23 +476,10 @@ class IncidentService:
             lingering=capabilities & {Capability.PLAYBACK},
             until=None if open_ or row.linger_until is None else as_utc(row.linger_until),
             legal_basis=f"{row.legal_basis} · incident {row.id}",
+            footage_from=as_utc(row.playback_from),
+            footage_until=None if row.closed_at is None else as_utc(row.closed_at),
             label=f"{row.source} {row.kind} · {INCIDENT_TYPES.get(row.kind, row.kind)}",
         )
-
-    def playback_window(self, incident_id: int, at: datetime) -> tuple[datetime, datetime]:
-        """The footage an incident lets its responders play back: from ``playback_from`` until
-        it closed (or now)."""
-        with self.sessions() as session:
-            row = self._row(session, incident_id)
-            end = as_utc(row.closed_at) if row.closed_at is not None else at
-            return as_utc(row.playback_from), end
-
-    def grant_window(self, grant: str, at: datetime) -> tuple[datetime, datetime] | None:
-        """The footage a stream token's grant covers, for an incident grant; else None."""
-        kind, _, ident = grant.partition(":")
-        if kind != "incident" or not ident.isdigit():
-            return None
-        return self.playback_window(int(ident), at)
 
     def in_use(self) -> dict[int, list[int]]:
         """Camera id → the live incidents listing it (for the console's map)."""
@@ -615,22 +604,3 @@ class IncidentService:
             client=None if actor.principal is None else actor.principal.client,
             details={"via": via, **(details or {})},
         )
-
-
-def _centroid(ring: Sequence[tuple[float, float]]) -> tuple[float, float]:
-    points = list(ring[:-1]) if len(ring) > 1 and ring[0] == ring[-1] else list(ring)
-    return (
-        sum(p[0] for p in points) / len(points),
-        sum(p[1] for p in points) / len(points),
-    )
-
-
-def _circumradius(lat: float, lon: float, ring: Sequence[tuple[float, float]]) -> float:
-    """The farthest point of ``ring`` from (lat, lon), metres (equirectangular: areas are
-    city-sized)."""
-    far = 0.0
-    for plat, plon in ring:
-        dy = (plat - lat) * 111_195.0
-        dx = (plon - lon) * 111_195.0 * math.cos(math.radians(lat))
-        far = max(far, math.hypot(dx, dy))
-    return min(far, 10_000.0)

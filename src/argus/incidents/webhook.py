@@ -41,8 +41,11 @@ def load_key(data_dir: Path) -> bytes:
 def sign(key: bytes, body: bytes, timestamp: int | None = None) -> dict[str, str]:
     """The headers that make ``body`` a signed webhook request."""
     stamp = int(time.time()) if timestamp is None else timestamp
-    digest = hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    return {TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: f"sha256={digest}"}
+    return {TIMESTAMP_HEADER: str(stamp), SIGNATURE_HEADER: f"sha256={_digest(key, stamp, body)}"}
+
+
+def _digest(key: bytes, stamp: int, body: bytes) -> str:
+    return hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
 
 
 def verify(
@@ -70,6 +73,5 @@ def verify(
     scheme, _, given = signature.strip().partition("=")
     if scheme != "sha256" or not given:
         raise SignatureError(f"{SIGNATURE_HEADER} must be 'sha256=<hex>'")
-    expected = hmac.new(key, f"{stamp}.".encode() + body, hashlib.sha256).hexdigest()
-    if not hmac.compare_digest(expected, given.strip().lower()):
+    if not hmac.compare_digest(_digest(key, stamp, body), given.strip().lower()):
         raise SignatureError("the webhook signature does not match: wrong key or altered body")

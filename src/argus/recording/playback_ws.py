@@ -32,9 +32,9 @@ import asyncio
 import json
 import logging
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime
 
 from sqlalchemy.orm import Session, sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
@@ -121,9 +121,11 @@ class PlaybackRequest:
         )
 
 
-GrantWindow = Callable[[str, datetime], "tuple[datetime, datetime] | None"]
-"""(grant, now) → the footage that grant covers, or None for no limit beyond retention."""
-WINDOW_SLACK = timedelta(seconds=5)
+WINDOW_SLACK_S = 5
+
+
+def _iso(epoch: int) -> str:
+    return datetime.fromtimestamp(epoch, UTC).isoformat(timespec="seconds")
 
 
 class PlaybackServer:
@@ -140,22 +142,28 @@ class PlaybackServer:
         self.sessions = sessions
         self.volumes = {v.name: v for v in volumes}
         self.views = views
-        self.grant_window: GrantWindow | None = None  # set by the incidents package
 
-    def check_window(self, claims: StreamClaims, start: datetime, end: datetime) -> None:
-        """FieldError if [start, end) reaches outside the footage the token's grant covers (an
-        incident grant covers from a while before the incident opened until it closed)."""
-        if self.grant_window is None:
+    @staticmethod
+    def check_window(
+        claims: StreamClaims, start: datetime, end: datetime, *, overlap: bool = False
+    ) -> None:
+        """FieldError if [start, end) reaches outside the footage the token covers (an
+        incident's token covers from a while before it opened until it closed); with
+        ``overlap``, only if it lies wholly outside (a recorded file that straddles an edge)."""
+        first = claims.footage_from
+        if first is None:
             return
-        window = self.grant_window(claims.grant, utcnow())
-        if window is None:
-            return
-        first, last = window
-        if start < first or end > last + WINDOW_SLACK:
+        last = claims.footage_until if claims.footage_until is not None else claims.expires_at
+        begins, ends = start.timestamp(), end.timestamp()
+        if overlap:
+            outside = ends <= first or begins > last + WINDOW_SLACK_S
+        else:
+            outside = begins < first or ends > last + WINDOW_SLACK_S
+        if outside:
             raise FieldError(
-                "from" if start < first else "until",
+                "from" if begins < first else "until",
                 f"{claims.grant.replace(':', ' ')} lets you play back from "
-                f"{first.isoformat(timespec='seconds')} until {last.isoformat(timespec='seconds')}",
+                f"{_iso(first)} until {_iso(last)}",
             )
 
     def load(self, request: PlaybackRequest) -> Timeline:

@@ -139,7 +139,9 @@ async def playback_hls(
     )
 
 
-def _segment(playback: PlaybackServer, camera_id: int, segment_id: str) -> tuple[Path, int]:
+def _segment(
+    playback: PlaybackServer, claims: StreamClaims, camera_id: int, segment_id: str
+) -> tuple[Path, int]:
     number = segment_id.removesuffix(".mp4")
     if not number.isascii() or not number.isdigit() or len(number) > 18:
         raise NotFoundError("no such recording")
@@ -148,6 +150,7 @@ def _segment(playback: PlaybackServer, camera_id: int, segment_id: str) -> tuple
         if row is None or row.camera_id != camera_id or row.state == "destroying":
             raise NotFoundError("no such recording")
         info = SegmentInfo.of(row)
+    playback.check_window(claims, info.start, info.end, overlap=True)
     volume = playback.volumes.get(info.volume)
     if volume is None:
         raise NotFoundError(f"recording {info.id} is on a volume that is not configured")
@@ -166,8 +169,8 @@ async def playback_file(
     """One recorded segment file, up to its durable length; `Range: bytes=…` gets 206. With
     `shift`, the fragments' decode times are moved on by that many 90 kHz ticks (the playlist's
     one timeline over many files)."""
-    await _claims(playback, request, token, camera_id)
-    path, length = await asyncio.to_thread(_segment, playback, camera_id, segment_id)
+    claims = await _claims(playback, request, token, camera_id)
+    path, length = await asyncio.to_thread(_segment, playback, claims, camera_id, segment_id)
     wanted = byte_range(request.headers.get("range"), length)
     first, last = wanted if wanted is not None else (0, length - 1)
 

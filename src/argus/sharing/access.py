@@ -101,6 +101,7 @@ class AccessService:
             agency_id=principal.agency_id,
             now=now,
             ttl=ttl,
+            footage=(decision.footage_from, decision.footage_until),
         )
         self.live.add(claims)
         return IssuedToken(token, claims, decision)

@@ -90,6 +90,8 @@ class IncidentFacts:
     lingering: frozenset[Capability] = frozenset()  # still granted after it closed (playback)
     until: datetime | None = None  # UTC: when what it grants ends by itself (the linger's end)
     legal_basis: str = ""  # what the PIPA ledger shows as 법령상 근거 of its provisions
+    footage_from: datetime | None = None  # UTC: the earliest footage its playback covers
+    footage_until: datetime | None = None  # UTC: the latest (when it closed; None while open)
     label: str = ""  # "112 assault (폭행)", for reasons people read
 
     def involves(self, agency_id: int, camera_id: int) -> bool:
@@ -106,6 +108,8 @@ class Decision:
     ptz_priority: int | None = None  # the agreement's, for a PTZ allow through an agreement
     until: datetime | None = None  # UTC: when this allow ends by itself (window or validity end)
     incident_id: int | None = None  # the incident this allow hangs on: it ends when that closes
+    footage_from: datetime | None = None  # UTC: playback only of footage from then (an incident)
+    footage_until: datetime | None = None  # UTC: … and until then
 
     def as_json(self) -> dict[str, object]:
         return {
@@ -371,6 +375,8 @@ def _through_incident(
         f"incident:{incident.id}",
         until=incident.until,
         incident_id=incident.id,
+        footage_from=incident.footage_from,
+        footage_until=incident.footage_until,
     )
 
 

@@ -55,10 +55,16 @@ class StreamClaims:
     agency_id: int
     issued_at: int  # seconds since the epoch, UTC
     expires_at: int
+    footage_from: int | None = None  # playback: the footage it covers (epoch seconds), if bound
+    footage_until: int | None = None
 
     @property
     def expires(self) -> datetime:
         return datetime.fromtimestamp(self.expires_at, UTC)
+
+
+def _epoch(moment: datetime | None) -> int | None:
+    return None if moment is None else int(moment.timestamp())
 
 
 def _b64(data: bytes) -> str:
@@ -99,6 +105,7 @@ class TokenSigner:
         agency_id: int,
         now: datetime,
         ttl: timedelta = MAX_TTL,
+        footage: tuple[datetime | None, datetime | None] = (None, None),
     ) -> tuple[str, StreamClaims]:
         ttl = min(ttl, MAX_TTL)
         issued = int(now.timestamp())
@@ -113,6 +120,8 @@ class TokenSigner:
             agency_id=agency_id,
             issued_at=issued,
             expires_at=issued + int(ttl.total_seconds()),
+            footage_from=_epoch(footage[0]),
+            footage_until=_epoch(footage[1]),
         )
         payload = dict(asdict(claims), v=TOKEN_VERSION)
         body = json.dumps(payload, sort_keys=True, separators=(",", ":")).encode()
