@@ -140,6 +140,10 @@ class Templates:
     def envelope(self, name: str) -> etree._Element:
         return copy.deepcopy(self._envelopes[name])
 
+    def original(self, name: str) -> etree._Element:
+        """The template itself, shared: to read or to clone parts of, never to change."""
+        return self._envelopes[name]
+
 
 @cache
 def shared_templates(data_dir: Path | None = None) -> Templates:

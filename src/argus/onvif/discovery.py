@@ -125,7 +125,7 @@ class DiscoveryResponder(asyncio.DatagramProtocol):
         self._messages = itertools.count(1)
         self._instance = int(time.time())
         self._replies: set[asyncio.Task[None]] = set()
-        template = onvif.templates.envelope("ProbeMatches")
+        template = onvif.templates.original("ProbeMatches")
         self._types = _qnames(body_payload(template).find(f"{{{WSD}}}ProbeMatch/{{{WSD}}}Types"))
 
     # lifecycle -------------------------------------------------------------------------------

@@ -40,6 +40,11 @@ class Range:
         return self.low <= value <= self.high
 
 
+def both_ways(axis: Range) -> Range:
+    """The translations along an axis: up to its whole span either way."""
+    return Range(-axis.span, axis.span)
+
+
 @dataclass(frozen=True, slots=True)
 class PtzSpaces:
     """The position ranges of a PTZ node; translations may span a whole range either way."""
@@ -47,6 +52,11 @@ class PtzSpaces:
     pan: Range = Range(-1.0, 1.0)
     tilt: Range = Range(-1.0, 1.0)
     zoom: Range = Range(0.0, 1.0)
+
+    @property
+    def axes(self) -> tuple[Range, Range, Range]:
+        """(pan, tilt, zoom) ranges."""
+        return self.pan, self.tilt, self.zoom
 
     def clamp(self, position: PtzPosition) -> PtzPosition:
         return PtzPosition(

@@ -16,12 +16,21 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from argus.onvif.motion import FULL_SPEED, MotionSettings, PtzMotion, PtzSpaces, PtzSpeed, Range
+from argus.onvif.motion import (
+    FULL_SPEED,
+    MotionSettings,
+    PtzMotion,
+    PtzSpaces,
+    PtzSpeed,
+    Range,
+    both_ways,
+)
 from argus.ptz.driver import PtzPosition
 
 HOME = PtzPosition(0.0, 0.0, 0.0)
 VELOCITY = Range(-1.0, 1.0)
 SPEED = Range(0.0, 1.0)
+_AXES = ("pan", "tilt", "zoom")
 
 
 class PtzCommandError(Exception):
@@ -70,6 +79,29 @@ def _within(kind: str, what: str, value: float | None, allowed: Range) -> None:
         raise PtzCommandError(
             kind, f"{what} {value:g} is outside [{allowed.low:g}, {allowed.high:g}]"
         )
+
+
+def _within_axes(
+    kind: str, what: str, values: Sequence[float | None], allowed: Sequence[Range]
+) -> None:
+    """`_within` for (pan, tilt, zoom) in turn, each named by its axis and then `what`."""
+    for axis, value, axis_range in zip(_AXES, values, allowed, strict=True):
+        _within(kind, f"{axis}{what}", value, axis_range)
+
+
+def _check_move(
+    kind: str,
+    what: str,
+    target: Sequence[float | None],
+    allowed: Sequence[Range],
+    speed: PtzSpeed,
+) -> None:
+    """A move to a target: finite numbers, the speeds in their range, then the target in
+    `allowed` (a refusal names the first fault in that order)."""
+    speeds = (speed.pan, speed.tilt, speed.zoom)
+    _finite(*target, *speeds)
+    _within_axes("InvalidSpeed", " speed", speeds, (SPEED,) * 3)
+    _within_axes(kind, what, target, allowed)
 
 
 class PtzRegistry:
@@ -158,9 +190,7 @@ class PtzRegistry:
         timeout_s: float | None = None,
     ) -> None:
         _finite(pan, tilt, zoom, timeout_s)
-        for what, value in (("pan velocity", pan), ("tilt velocity", tilt)):
-            _within("InvalidVelocity", what, value, VELOCITY)
-        _within("InvalidVelocity", "zoom velocity", zoom, VELOCITY)
+        _within_axes("InvalidVelocity", " velocity", (pan, tilt, zoom), (VELOCITY,) * 3)
         if timeout_s is not None and timeout_s <= 0:
             raise PtzCommandError("InvalidArgVal", f"timeout {timeout_s:g} s is not positive")
         self.camera(camera_id).motion.continuous(pan, tilt, zoom, timeout_s, self.clock())
@@ -173,12 +203,7 @@ class PtzRegistry:
         zoom: float | None,
         speed: PtzSpeed = FULL_SPEED,
     ) -> None:
-        _finite(pan, tilt, zoom)
-        self._check_speed(speed)
-        spaces = self.spaces
-        _within("InvalidPosition", "pan", pan, spaces.pan)
-        _within("InvalidPosition", "tilt", tilt, spaces.tilt)
-        _within("InvalidPosition", "zoom", zoom, spaces.zoom)
+        _check_move("InvalidPosition", "", (pan, tilt, zoom), self.spaces.axes, speed)
         self.camera(camera_id).motion.move_to(pan, tilt, zoom, self.clock(), speed)
 
     def relative_move(
@@ -190,12 +215,8 @@ class PtzRegistry:
         speed: PtzSpeed = FULL_SPEED,
     ) -> None:
         """Move by a displacement; the target is clamped to the spaces (an end stop)."""
-        _finite(pan, tilt, zoom)
-        self._check_speed(speed)
-        spaces = self.spaces
-        for what, value, axis in (("pan", pan, spaces.pan), ("tilt", tilt, spaces.tilt)):
-            _within("InvalidTranslation", f"{what} translation", value, _both_ways(axis))
-        _within("InvalidTranslation", "zoom translation", zoom, _both_ways(spaces.zoom))
+        translations = [both_ways(axis) for axis in self.spaces.axes]
+        _check_move("InvalidTranslation", " translation", (pan, tilt, zoom), translations, speed)
         now = self.clock()
         motion = self.camera(camera_id).motion
         here = motion.position(now)
@@ -210,13 +231,6 @@ class PtzRegistry:
     def stop(self, camera_id: int, pan_tilt: bool = True, zoom: bool = True) -> None:
         if camera_id in self._cameras:
             self._cameras[camera_id].motion.stop(pan_tilt, zoom, self.clock())
-
-    @staticmethod
-    def _check_speed(speed: PtzSpeed) -> None:
-        _finite(speed.pan, speed.tilt, speed.zoom)
-        _within("InvalidSpeed", "pan speed", speed.pan, SPEED)
-        _within("InvalidSpeed", "tilt speed", speed.tilt, SPEED)
-        _within("InvalidSpeed", "zoom speed", speed.zoom, SPEED)
 
     # presets and home ------------------------------------------------------------------------
 
@@ -275,10 +289,6 @@ class PtzRegistry:
         if status.moving:
             raise PtzCommandError("MovingPTZ", "the home position cannot be set while moving")
         self.camera(camera_id).home = status.position
-
-
-def _both_ways(axis: Range) -> Range:
-    return Range(-axis.span, axis.span)
 
 
 def _xyz(position: PtzPosition) -> tuple[float, float, float]:

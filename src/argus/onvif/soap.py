@@ -216,6 +216,15 @@ def set_text(parent: Element, path: str, text: str) -> None:
     element.text = text
 
 
+def take_entries(parent: Element, path: str) -> list[Element]:
+    """Remove a template's captured entries at `path` (in `NS` prefixes) and return them: the
+    first is the prototype of the entries a handler appends in their place."""
+    entries = parent.findall(path, NS)
+    for entry in entries:
+        parent.remove(entry)
+    return list(entries)
+
+
 def clone(element: Element) -> Element:
     return copy.deepcopy(element)
 

@@ -12,7 +12,7 @@ from urllib.parse import quote
 
 from argus.onvif.captures import Templates, body_payload
 from argus.onvif.simulator.camera import CameraCall, Handler, SimulatedDevice
-from argus.onvif.soap import NS, Element, SoapFault, clone, qname, set_text
+from argus.onvif.soap import NS, Element, SoapFault, clone, qname, set_text, take_entries
 
 SERVICE_NAMESPACES = {
     "device": NS["tds"],
@@ -46,6 +46,14 @@ def _offered(call: CameraCall) -> dict[str, str]:
     return offered
 
 
+def _point_or_drop(parent: Element, entry: Element, path: str, xaddr: str | None) -> None:
+    """Point a captured service entry at this camera's XAddr, or drop it (None: not offered)."""
+    if xaddr is None:
+        parent.remove(entry)
+    else:
+        set_text(entry, path, xaddr)
+
+
 def get_capabilities(call: CameraCall, request: Element) -> Element:
     wanted = {str(c.text).strip() for c in request.findall(qname("tds", "Category")) if c.text}
     offered = _offered(call)
@@ -64,10 +72,8 @@ def get_capabilities(call: CameraCall, request: Element) -> Element:
         name = element.tag.split("}")[-1]
         service = _CAPABILITY_CATEGORIES.get(name)
         asked = not wanted or "All" in wanted or name in wanted
-        if service is None or service not in offered or not asked:
-            capabilities.remove(element)
-            continue
-        set_text(element, "tt:XAddr", offered[service])
+        xaddr = offered.get(service) if service is not None and asked else None
+        _point_or_drop(capabilities, element, "tt:XAddr", xaddr)
     return envelope
 
 
@@ -77,10 +83,7 @@ def get_services(call: CameraCall, request: Element) -> Element:
     by_namespace = {SERVICE_NAMESPACES[name]: url for name, url in _offered(call).items()}
     for service in response.findall("tds:Service", NS):
         namespace = service.findtext("tds:Namespace", namespaces=NS)
-        if namespace not in by_namespace:
-            response.remove(service)
-            continue
-        set_text(service, "tds:XAddr", by_namespace[namespace])
+        _point_or_drop(response, service, "tds:XAddr", by_namespace.get(namespace))
     return envelope
 
 
@@ -107,14 +110,13 @@ def get_system_date_and_time(call: CameraCall, request: Element) -> Element:
 def device_scopes(templates: Templates, device: SimulatedDevice) -> list[tuple[str, str]]:
     """(definition, scope URI) of a camera: the captured scopes with its own name, hardware and
     location (also what WS-Discovery announces)."""
-    envelope = templates.envelope("GetScopes")
     out: list[tuple[str, str]] = []
     replace = {
         f"{_SCOPE}hardware/": device.model,
         f"{_SCOPE}name/": device.name or device.hostname,
         f"{_SCOPE}location/": device.location,
     }
-    for scopes in body_payload(envelope).findall("tds:Scopes", NS):
+    for scopes in body_payload(templates.original("GetScopes")).findall("tds:Scopes", NS):
         item = str(scopes.findtext("tt:ScopeItem", default="", namespaces=NS)).strip()
         definition = str(scopes.findtext("tt:ScopeDef", default="Fixed", namespaces=NS)).strip()
         if item == f"{_SCOPE}type/ptz" and not device.ptz:
@@ -129,10 +131,7 @@ def device_scopes(templates: Templates, device: SimulatedDevice) -> list[tuple[s
 def get_scopes(call: CameraCall, request: Element) -> Element:
     envelope = call.templates.envelope("GetScopes")
     response = body_payload(envelope)
-    prototypes = response.findall("tds:Scopes", NS)
-    for element in prototypes:
-        response.remove(element)
-    prototype = prototypes[0]
+    prototype = take_entries(response, "tds:Scopes")[0]
     for definition, item in device_scopes(call.templates, call.device):
         element = clone(prototype)
         set_text(element, "tt:ScopeDef", definition)

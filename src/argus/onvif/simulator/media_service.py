@@ -20,6 +20,7 @@ from argus.onvif.soap import (
     qname,
     required_text,
     set_text,
+    take_entries,
     text_of,
 )
 
@@ -70,8 +71,7 @@ def _fill_profile(call: CameraCall, profile: Element, kind: StreamKind) -> None:
 def get_profiles(call: CameraCall, request: Element) -> Element:
     envelope = call.templates.envelope("GetProfiles")
     response = body_payload(envelope)
-    prototype = response.find("trt:Profiles", NS)
-    response.remove(prototype)
+    prototype = take_entries(response, "trt:Profiles")[0]
     for kind in PROFILE_KINDS.values():
         profile = clone(prototype)
         _fill_profile(call, profile, kind)

@@ -15,8 +15,8 @@ from collections.abc import Callable
 
 from argus.onvif.captures import body_payload
 from argus.onvif.durations import DurationError, format_duration, parse_duration
-from argus.onvif.motion import FULL_SPEED, PtzSpeed, Range
-from argus.onvif.ptz_state import PtzCommandError
+from argus.onvif.motion import FULL_SPEED, PtzSpeed, Range, both_ways
+from argus.onvif.ptz_state import SPEED, VELOCITY, PtzCommandError
 from argus.onvif.simulator.camera import PROFILE_KINDS, CameraCall, Handler
 from argus.onvif.soap import (
     NS,
@@ -31,6 +31,7 @@ from argus.onvif.soap import (
     qname,
     required_text,
     set_text,
+    take_entries,
     text_of,
 )
 from argus.ptz.driver import PtzPosition
@@ -67,7 +68,7 @@ def command_fault(error: PtzCommandError) -> SoapFault:
     return invalid_arg(str(error), error.fault)
 
 
-def _profile(call: CameraCall, request: Element) -> None:
+def _profile(request: Element) -> None:
     token = required_text(request, "tptz", "ProfileToken")
     if token not in PROFILE_KINDS:
         raise invalid_arg(f"no profile {token[:40]!r}", "NoProfile")
@@ -89,6 +90,13 @@ def _vector(request: Element, name: str, spaces: tuple[str, str]) -> Vector | No
         _space(zoom_element, spaces[1], name)
         zoom = float_attr(zoom_element, "x", f"{name} Zoom")
     return pan, tilt, zoom
+
+
+def _required_vector(request: Element, name: str, spaces: tuple[str, str]) -> Vector:
+    vector = _vector(request, name, spaces)
+    if vector is None:
+        raise invalid_arg(f"{name} is missing")
+    return vector
 
 
 def _space(element: Element, expected: str, name: str) -> None:
@@ -151,16 +159,15 @@ def get_nodes(call: CameraCall, request: Element) -> Element:
     set_text(node, "tt:Name", "PTZ")
     supported = node.find("tt:SupportedPTZSpaces", NS)
     spaces = call.ptz.spaces
-    velocity, speed = Range(-1.0, 1.0), Range(0.0, 1.0)
     for name, x, y in (
         ("AbsolutePanTiltPositionSpace", spaces.pan, spaces.tilt),
         ("AbsoluteZoomPositionSpace", spaces.zoom, None),
-        ("RelativePanTiltTranslationSpace", _both_ways(spaces.pan), _both_ways(spaces.tilt)),
-        ("RelativeZoomTranslationSpace", _both_ways(spaces.zoom), None),
-        ("ContinuousPanTiltVelocitySpace", velocity, velocity),
-        ("ContinuousZoomVelocitySpace", velocity, None),
-        ("PanTiltSpeedSpace", speed, None),
-        ("ZoomSpeedSpace", speed, None),
+        ("RelativePanTiltTranslationSpace", both_ways(spaces.pan), both_ways(spaces.tilt)),
+        ("RelativeZoomTranslationSpace", both_ways(spaces.zoom), None),
+        ("ContinuousPanTiltVelocitySpace", VELOCITY, VELOCITY),
+        ("ContinuousZoomVelocitySpace", VELOCITY, None),
+        ("PanTiltSpeedSpace", SPEED, None),
+        ("ZoomSpeedSpace", SPEED, None),
     ):
         space = supported.find(f"tt:{name}", NS)
         _set_range(space, "X", x)
@@ -180,12 +187,7 @@ def get_node(call: CameraCall, request: Element) -> Element:
     envelope = get_nodes(call, request)
     response = body_payload(envelope)
     response.tag = qname("tptz", "GetNodeResponse")
-    response.find("tptz:PTZNode", NS).tag = qname("tptz", "PTZNode")
     return envelope
-
-
-def _both_ways(axis: Range) -> Range:
-    return Range(-axis.span, axis.span)
 
 
 # --- status and presets ----------------------------------------------------------------------
@@ -203,7 +205,7 @@ def _fill_position(element: Element, position: PtzPosition) -> None:
 
 
 def get_status(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     status = call.ptz.status(call.camera_id)
     envelope = call.templates.envelope("GetStatus")
     answer = body_payload(envelope).find("tptz:PTZStatus", NS)
@@ -215,13 +217,11 @@ def get_status(call: CameraCall, request: Element) -> Element:
 
 
 def get_presets(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     envelope = call.templates.envelope("GetPresets")
     response = body_payload(envelope)
-    captured = response.findall("tptz:Preset", NS)
-    for element in captured:
-        response.remove(element)
-    status_template = body_payload(call.templates.envelope("GetStatus"))
+    captured = take_entries(response, "tptz:Preset")
+    status_template = body_payload(call.templates.original("GetStatus"))
     position_template = status_template.find("tptz:PTZStatus/tt:Position", NS)
     for preset in call.ptz.presets(call.camera_id):
         element = clone(captured[0])
@@ -236,7 +236,7 @@ def get_presets(call: CameraCall, request: Element) -> Element:
 
 
 def goto_preset(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     token = required_text(request, "tptz", "PresetToken")
     speed = _speed(request)
     _act(lambda: call.ptz.goto_preset(call.camera_id, token, speed))
@@ -244,7 +244,7 @@ def goto_preset(call: CameraCall, request: Element) -> Element:
 
 
 def set_preset(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     name = text_of(request, "tptz", "PresetName", required=False)
     token = text_of(request, "tptz", "PresetToken", required=False)
     if name is not None and len(name) > 64:
@@ -257,21 +257,21 @@ def set_preset(call: CameraCall, request: Element) -> Element:
 
 
 def remove_preset(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     token = required_text(request, "tptz", "PresetToken")
     _act(lambda: call.ptz.remove_preset(call.camera_id, token))
     return call.templates.envelope("RemovePreset")
 
 
 def goto_home_position(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     speed = _speed(request)
     _act(lambda: call.ptz.goto_home(call.camera_id, speed))
     return call.templates.envelope("GotoHomePosition")
 
 
 def set_home_position(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     _act(lambda: call.ptz.set_home(call.camera_id))
     return call.templates.envelope("SetHomePosition")
 
@@ -280,10 +280,8 @@ def set_home_position(call: CameraCall, request: Element) -> Element:
 
 
 def continuous_move(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
-    velocity = _vector(request, "Velocity", VELOCITY_SPACES)
-    if velocity is None:
-        raise invalid_arg("Velocity is missing")
+    _profile(request)
+    velocity = _required_vector(request, "Velocity", VELOCITY_SPACES)
     raw_timeout = text_of(request, "tptz", "Timeout", required=False)
     timeout: float | None = None
     if raw_timeout is not None:
@@ -296,27 +294,23 @@ def continuous_move(call: CameraCall, request: Element) -> Element:
 
 
 def relative_move(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
-    translation = _vector(request, "Translation", TRANSLATION_SPACES)
-    if translation is None:
-        raise invalid_arg("Translation is missing")
+    _profile(request)
+    translation = _required_vector(request, "Translation", TRANSLATION_SPACES)
     speed = _speed(request)
     _act(lambda: call.ptz.relative_move(call.camera_id, *translation, speed))
     return call.templates.envelope("RelativeMove")
 
 
 def absolute_move(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
-    position = _vector(request, "Position", POSITION_SPACES)
-    if position is None:
-        raise invalid_arg("Position is missing")
+    _profile(request)
+    position = _required_vector(request, "Position", POSITION_SPACES)
     speed = _speed(request)
     _act(lambda: call.ptz.absolute_move(call.camera_id, *position, speed))
     return call.templates.envelope("AbsoluteMove")
 
 
 def stop(call: CameraCall, request: Element) -> Element:
-    _profile(call, request)
+    _profile(request)
     pan_tilt = bool_text(request, "tptz", "PanTilt", True)
     zoom = bool_text(request, "tptz", "Zoom", True)
     call.ptz.stop(call.camera_id, pan_tilt, zoom)
