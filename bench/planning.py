@@ -220,7 +220,8 @@ def main() -> None:
     )
     problem = prepare(cameras, movable, demand, sites)
     s = problem.stats
-    new_pairs = len(sites) * (1 if problem.new_shape and problem.new_shape.circle else 8)
+    aims = 1 if problem.new_shape and problem.new_shape.circle else problem.params.fixed_directions
+    new_pairs = len(sites) * aims
     print(
         f"model build (coverage of every camera, candidate columns, dominance): {s.build_s:.1f} s"
     )

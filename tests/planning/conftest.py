@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from argus.planning import (
@@ -19,6 +21,7 @@ from argus.planning import (
 from argus.scenario import ScenarioPlan, plan_gwangju
 
 R = 6_371_008.8
+RADIUS = math.sqrt(2e6 * 16 / 9) / (2 * 25 * math.tan(math.radians(45)))  # 2 MP, 90°, 25 px/m
 
 
 @dataclass(frozen=True)
@@ -51,3 +54,27 @@ def offset(lat: float, lon: float, bearing_deg: float, distance_m: float) -> tup
         math.sin(t) * math.sin(d) * math.cos(p1), math.cos(d) - math.sin(p1) * math.sin(p2)
     )
     return math.degrees(p2), math.degrees(l2)
+
+
+def covered_by_hand(
+    cams: Sequence[tuple[float, float, float | None]], lats: np.ndarray, lons: np.ndarray
+) -> np.ndarray:
+    """Points within RADIUS of some camera (lat, lon, azimuth; None: circle), 90° sectors.
+
+    Written here on purpose, independently of :mod:`argus.planning.coverage`.
+    """
+    out = np.zeros(lats.shape[0], dtype=bool)
+    p2, l2 = np.radians(lats), np.radians(lons)
+    for lat, lon, az in cams:
+        p1, l1 = math.radians(lat), math.radians(lon)
+        a = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
+        d = 2 * R * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
+        hit = d <= RADIUS
+        if az is not None:
+            y = np.sin(l2 - l1) * np.cos(p2)
+            x = math.cos(p1) * np.sin(p2) - math.sin(p1) * np.cos(p2) * np.cos(l2 - l1)
+            bearing = np.degrees(np.arctan2(y, x)) % 360
+            off = np.abs((bearing - az + 180) % 360 - 180)
+            hit &= (off <= 45) | (d < 1.0)
+        out |= hit
+    return out

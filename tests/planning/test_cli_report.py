@@ -4,11 +4,9 @@ from __future__ import annotations
 
 import csv
 import json
-import math
 import re
 import subprocess
 import sys
-from collections.abc import Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,9 +21,8 @@ from argus.planning import (
     load_owner_names,
     school_zone_layer,
 )
+from tests.planning.conftest import covered_by_hand
 
-R = 6_371_008.8
-RADIUS = math.sqrt(2e6 * 16 / 9) / (2 * 25 * math.tan(math.radians(45)))  # 2 MP, 90°, 25 px/m
 KEYS = {
     "linked",
     "relocated",
@@ -49,27 +46,6 @@ def argus(
         timeout=timeout,
         check=False,
     )
-
-
-def covered(
-    cams: Sequence[tuple[float, float, float | None]], lats: np.ndarray, lons: np.ndarray
-) -> np.ndarray:
-    """Points within RADIUS of a camera (lat, lon, azimuth or None for a circle), 90° sectors."""
-    out = np.zeros(lats.shape[0], dtype=bool)
-    p2, l2 = np.radians(lats), np.radians(lons)
-    for lat, lon, az in cams:
-        p1, l1 = math.radians(lat), math.radians(lon)
-        a = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-        d = 2 * R * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-        hit = d <= RADIUS
-        if az is not None:
-            y = np.sin(l2 - l1) * np.cos(p2)
-            x = math.cos(p1) * np.sin(p2) - math.sin(p1) * np.cos(p2) * np.cos(l2 - l1)
-            bearing = np.degrees(np.arctan2(y, x)) % 360
-            off = np.abs((bearing - az + 180) % 360 - 180)
-            hit &= (off <= 45) | (d < 1.0)
-        out |= hit
-    return out
 
 
 @pytest.fixture
@@ -110,14 +86,14 @@ def test_relocate_writes_report_and_plan(
         return float(text) if text else None
 
     home = [(c.lat, c.lon, None if c.is_ptz else c.azimuth_deg) for c in cameras]
-    before = covered(home, lats, lons)
+    before = covered_by_hand(home, lats, lons)
     assert figures["covered_before"] == pytest.approx(float(w[before].sum()))
     moved = {int(r["camera_id"]) for r in moves}
     assert len(moved) == len(moves)
     after_cams = [h for c, h in zip(cameras, home, strict=True) if c.id not in moved]
     after_cams += [(float(r["to_lat"]), float(r["to_lon"]), aim(r["azimuth_deg"])) for r in moves]
     after_cams += [(float(r["to_lat"]), float(r["to_lon"]), aim(r["azimuth_deg"])) for r in new]
-    after = covered(after_cams, lats, lons)
+    after = covered_by_hand(after_cams, lats, lons)
     assert figures["covered_after"] == pytest.approx(float(w[after].sum()))
     assert figures["covered_after"] > figures["covered_before"]
     assert figures["greedy_covered"] <= figures["covered_after"]

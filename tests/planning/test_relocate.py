@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import itertools
-import math
 import random
 import subprocess
 import sys
@@ -33,7 +32,7 @@ from argus.planning import (
 )
 from argus.planning.coverage import PointSet, footprint, footprint_at, mobile_shape
 from argus.planning.model import RelocationProblem
-from tests.planning.conftest import Gwangju, offset
+from tests.planning.conftest import Gwangju, covered_by_hand, offset
 
 LAT, LON = 35.1595, 126.8526
 M = 4_000_000.0
@@ -255,30 +254,6 @@ def test_headline_figures() -> None:
 
 
 # -- the Gwangju scenario, checked against a coverage computed here --------------------------
-
-R = 6_371_008.8
-RADIUS = math.sqrt(2e6 * 16 / 9) / (2 * 25 * math.tan(math.radians(45)))  # 2 MP, 90°, 25 px/m
-
-
-def covered_by_hand(
-    cams: Sequence[tuple[float, float, float | None]], lats: np.ndarray, lons: np.ndarray
-) -> np.ndarray:
-    """Points within RADIUS of some camera (lat, lon, azimuth; None: circle), 90° sectors."""
-    out = np.zeros(lats.shape[0], dtype=bool)
-    p2, l2 = np.radians(lats), np.radians(lons)
-    for lat, lon, az in cams:
-        p1, l1 = math.radians(lat), math.radians(lon)
-        a = np.sin((p2 - p1) / 2) ** 2 + math.cos(p1) * np.cos(p2) * np.sin((l2 - l1) / 2) ** 2
-        d = 2 * R * np.arcsin(np.sqrt(np.clip(a, 0, 1)))
-        hit = d <= RADIUS
-        if az is not None:
-            y = np.sin(l2 - l1) * np.cos(p2)
-            x = math.cos(p1) * np.sin(p2) - math.sin(p1) * np.cos(p2) * np.cos(l2 - l1)
-            bearing = np.degrees(np.arctan2(y, x)) % 360
-            off = np.abs((bearing - az + 180) % 360 - 180)
-            hit &= (off <= 45) | (d < 1.0)
-        out |= hit
-    return out
 
 
 def test_gwangju_relocation(gwangju: Gwangju, gwangju_demand: list[DemandPoint]) -> None:

@@ -83,7 +83,18 @@ class Inputs:
     sources: list[str]
     districts: Districts | None
     districts_path: Path | None
-    data_dir: Path | None
+
+
+def _load_registry() -> tuple[list[PlanCamera], dict[int, str]]:
+    """The cameras and the owners' names of the settings' database."""
+    settings = load_settings()
+    engine = make_engine(settings.db_url)
+    try:
+        ensure_schema(engine)
+        with make_sessionmaker(engine)() as session:
+            return load_cameras(session), load_owner_names(session)
+    finally:
+        engine.dispose()
 
 
 def load_inputs(demand_files: list[Path] | None, data: Path | None) -> Inputs:
@@ -92,16 +103,8 @@ def load_inputs(demand_files: list[Path] | None, data: Path | None) -> Inputs:
     for path in files:
         if not path.is_file():
             raise ArgusError(f"demand file not found: {path}")
-    settings = load_settings()
-    engine = make_engine(settings.db_url)
-    try:
-        ensure_schema(engine)
-        with make_sessionmaker(engine)() as session:
-            cameras = load_cameras(session)
-            owners = load_owner_names(session)
-    finally:
-        engine.dispose()
-    data_dir: Path | None = None
+    cameras, owners = _load_registry()
+    data_dir: Path | None
     if files:
         layers = [load_demand_file(path) for path in files]
         try:
@@ -120,7 +123,7 @@ def load_inputs(demand_files: list[Path] | None, data: Path | None) -> Inputs:
         districts_path = data_dir / GWANGJU_DISTRICTS_GEOJSON
         districts = Districts.read(districts_path)
     sources = [f"{layer.name}: {layer.source}" if layer.source else layer.name for layer in layers]
-    return Inputs(cameras, owners, demand, sources, districts, districts_path, data_dir)
+    return Inputs(cameras, owners, demand, sources, districts, districts_path)
 
 
 def _sites(inputs: Inputs, sites_file: Path | None, grid: float | None) -> list[CandidateSite]:
@@ -252,15 +255,7 @@ def redundancy_json(red: Redundancy, owners: dict[int, str]) -> dict[str, Any]:
 @app.command("redundancy")
 def redundancy_command(as_json: JsonOpt = False) -> None:
     """Clusters of co-located cameras of different owners: which to keep, which may move."""
-    settings = load_settings()
-    engine = make_engine(settings.db_url)
-    try:
-        ensure_schema(engine)
-        with make_sessionmaker(engine)() as session:
-            cameras = load_cameras(session)
-            owners = load_owner_names(session)
-    finally:
-        engine.dispose()
+    cameras, owners = _load_registry()
     red = find_redundancy(cameras)
     if as_json:
         _out(redundancy_json(red, owners))
@@ -398,12 +393,10 @@ def relocate_command(
         raise FieldError("--budget", f"must be a number of KRW >= 0, got {budget}", "option")
     inputs = load_inputs(demand, data)
     candidate_sites = _sites(inputs, sites, grid)
-    red = find_redundancy(inputs.cameras)
+    movable = find_redundancy(inputs.cameras).movable_ids
     params = RelocationParams(move_cost_krw=move_cost, new_cost_krw=new_cost)
-    problem = prepare(
-        inputs.cameras, red.movable_ids, inputs.demand, candidate_sites, params=params
-    )
-    amount = budget if budget is not None else len(red.movable_ids) * move_cost
+    problem = prepare(inputs.cameras, movable, inputs.demand, candidate_sites, params=params)
+    amount = budget if budget is not None else len(movable) * move_cost
     plan = relocate(problem, amount)
     centre = _centre_id(inputs.owners)
     linked = linked_cameras(inputs.cameras, centre) if centre is not None else len(inputs.cameras)
@@ -424,12 +417,12 @@ def relocate_command(
             after=after,
             districts_path=inputs.districts_path,
             sources=inputs.sources,
-            movable=len(red.movable_ids),
+            movable=len(movable),
         )
         (out / "report.html").write_text(html, encoding="utf-8")
     if as_json:
         data_out = figures.as_dict()
-        data_out["movable"] = len(red.movable_ids)
+        data_out["movable"] = len(movable)
         data_out["cameras"] = len(inputs.cameras)
         if out is not None:
             data_out["out"] = str(out)

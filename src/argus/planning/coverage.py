@@ -286,10 +286,3 @@ class PointSet:
         """Indices (ascending) of the points the footprint covers."""
         idx, dist = self.near(fp.lat, fp.lon, fp.radius_m)
         return self.select(fp.lat, fp.lon, idx, dist, fp.radius_m, fp.azimuth_deg, fp.fov_deg)
-
-    def counts(self, footprints: Sequence[Footprint]) -> IntArray:
-        """How many of the footprints cover each point."""
-        out = np.zeros(len(self), dtype=np.int64)
-        for fp in footprints:
-            out[self.covered_by(fp)] += 1
-        return out

@@ -285,39 +285,69 @@ def parse_number(
     return number, None
 
 
-def _csv_points(path: Path, layer: str) -> list[DemandPoint]:
-    rows, problems = read_table(path, ("lat", "lon", "weight"), ("id", "label", "name"))
-    out: list[DemandPoint] = []
+@dataclass(frozen=True)
+class PositionRow:
+    """A good row of a CSV of positions: its key (``id``, or ``r<row>``), place, label, and the
+    values of the extra numeric columns, in the order asked for."""
+
+    key: str
+    lat: float
+    lon: float
+    label: str
+    numbers: tuple[float, ...]
+
+
+def read_position_rows(
+    path: Path, extra: Sequence[tuple[str, float | None, float | None]] = ()
+) -> list[PositionRow]:
+    """The rows of a CSV with ``lat``, ``lon``, optional ``id`` and ``label``/``name``, and the
+    ``extra`` numeric columns (name, low, high); every problem refuses the file whole."""
+    columns = ("lat", "lon", *(name for name, _, _ in extra))
+    rows, problems = read_table(path, columns, ("id", "label", "name"))
+    out: list[PositionRow] = []
     ids: dict[str, int] = {}
     for row_no, line, values in rows:
         where = f"row {row_no} (line {line})"
         lat, p1 = parse_number(values["lat"], "lat", where, -90.0, 90.0)
         lon, p2 = parse_number(values["lon"], "lon", where, -180.0, 180.0)
-        weight, p3 = parse_number(values["weight"], "weight", where, 0.0)
-        bad = [p for p in (p1, p2, p3) if p]
+        parsed = [parse_number(values[name], name, where, low, high) for name, low, high in extra]
+        bad = [p for p in (p1, p2, *(q for _, q in parsed)) if p]
         key = values.get("id") or f"r{row_no}"
         if key in ids:
             bad.append(f"{where}, column 'id': {key!r} was already used in row {ids[key]}")
         ids.setdefault(key, row_no)
-        if bad or lat is None or lon is None or weight is None:
+        numbers = tuple(v for v, _ in parsed if v is not None)
+        if bad or lat is None or lon is None or len(numbers) != len(extra):
             problems += bad
             continue
         label = values.get("label") or values.get("name") or ""
-        out.append(DemandPoint(f"{layer}:{key}", layer, lat, lon, weight, label))
+        out.append(PositionRow(key, lat, lon, label, numbers))
     if problems:
         raise DemandFileError(path, problems)
     return out
 
 
-def _geojson_points(
-    path: Path, layer: str, spacing_m: float, max_points: int
-) -> tuple[list[DemandPoint], list[DemandArea]]:
+def read_json(path: Path) -> Any:
+    """A JSON file's document (UTF-8 or CP949); not JSON refuses the file."""
     try:
-        doc = json.loads(decode_text(path))
+        return json.loads(decode_text(path))
     except json.JSONDecodeError as exc:
         raise DemandFileError(
             path, [f"line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})"]
         ) from None
+
+
+def _csv_points(path: Path, layer: str) -> list[DemandPoint]:
+    return [
+        DemandPoint(f"{layer}:{r.key}", layer, r.lat, r.lon, r.numbers[0], r.label)
+        for r in read_position_rows(path, (("weight", 0.0, None),))
+    ]
+
+
+def _geojson_points(
+    path: Path, layer: str, spacing_m: float, max_points: int
+) -> tuple[list[DemandPoint], list[DemandArea]]:
+    doc = read_json(path)
     if isinstance(doc, dict) and doc.get("type") == "Feature":
         features: Any = [doc]
     elif isinstance(doc, dict) and doc.get("type") == "FeatureCollection":

@@ -37,7 +37,7 @@ import highspy
 import numpy as np
 
 from argus.errors import ArgusError
-from argus.planning.model import RelocationProblem, Selection, model_value
+from argus.planning.model import RelocationProblem, Selection, model_value, row_counts
 
 __all__ = ["SolverReport", "solve_exact"]
 
@@ -238,15 +238,10 @@ def _solution_vector(
     x = np.zeros(n_y + len(bound) + n_z, dtype=np.float64)
     x[list(selection.columns)] = 1.0
     leaving = set(selection.leaving)
-    count = np.zeros(n_z, dtype=np.int64)
     for n, i in enumerate(bound):
         if i in leaving:
             x[n_y + n] = 1.0
-        else:
-            count[list(problem.home_rows[i])] += 1
-    for n in selection.columns:
-        count[list(problem.columns[n].rows)] += 1
-    x[n_y + len(bound) :] = (count > 0).astype(np.float64)
+    x[n_y + len(bound) :] = (row_counts(problem, selection) > 0).astype(np.float64)
     sol = highspy.HighsSolution()
     sol.col_value = x
     return sol

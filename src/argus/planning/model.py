@@ -66,7 +66,6 @@ from argus.errors import ArgusError
 from argus.planning.cameras import PlanCamera
 from argus.planning.coverage import (
     CoverageParams,
-    Footprint,
     PointSet,
     Shape,
     footprint,
@@ -97,7 +96,7 @@ __all__ = [
     "Selection",
     "model_value",
     "prepare",
-    "selection_cost",
+    "row_counts",
 ]
 
 
@@ -231,9 +230,6 @@ class RelocationProblem:
     def settled_weight(self) -> float:
         return float(self.weights[self.settled].sum())
 
-    def home_footprint(self, camera: PlanCamera) -> Footprint:
-        return footprint(camera, self.coverage)
-
 
 def prepare(
     cameras: Sequence[PlanCamera],
@@ -343,7 +339,7 @@ def prepare(
     )
     home_rows = {i: tuple(sorted(row_of[k] for k in v)) for i, v in bound_home.items()}
     n_aims = sum(
-        1 if mobile_shape(by_id[i], coverage).circle else params.fixed_directions for i in moving
+        len(c.camera_ids) * (1 if c.shape.circle else params.fixed_directions) for c in classes
     )
     stats = ModelStats(
         cameras=len(cams),
@@ -415,15 +411,13 @@ class Selection:
     leaving: tuple[int, ...]
 
 
-def selection_cost(problem: RelocationProblem, selection: Selection) -> float:
-    """What the selection's moves and new installations cost, KRW."""
-    p = problem.params
-    moves = sum(1 for n in selection.columns if problem.columns[n].kind == "move")
-    return moves * p.move_cost_krw + (len(selection.columns) - moves) * p.new_cost_krw
-
-
 def model_value(problem: RelocationProblem, selection: Selection) -> float:
     """Weight of the model rows the selection covers (the MIP objective, without constants)."""
+    return float(problem.weights[problem.rows[row_counts(problem, selection) > 0]].sum())
+
+
+def row_counts(problem: RelocationProblem, selection: Selection) -> IntArray:
+    """Cameras covering each model row: the bound cameras that stay, and the chosen columns."""
     count = np.zeros(problem.rows.shape[0], dtype=np.int64)
     leaving = set(selection.leaving)
     for i, rows in problem.home_rows.items():
@@ -431,4 +425,4 @@ def model_value(problem: RelocationProblem, selection: Selection) -> float:
             count[list(rows)] += 1
     for n in selection.columns:
         count[list(problem.columns[n].rows)] += 1
-    return float(problem.weights[problem.rows[count > 0]].sum())
+    return count

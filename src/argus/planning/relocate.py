@@ -151,8 +151,7 @@ def relocate(problem: RelocationProblem, budget_krw: float) -> Plan:
         raise ArgusError(f"the budget must be a number of KRW >= 0, got {budget_krw}")
     started = time.perf_counter()
     greedy_sel = solve_greedy(problem, budget_krw)
-    g_moves, g_new = _actions(problem, greedy_sel)
-    g_moves, g_new = _cheaper(problem, *_prune(problem, g_moves, g_new))
+    g_moves, g_new = _plan_actions(problem, greedy_sel)
     g_time = time.perf_counter() - started
     g_after = evaluate(problem, g_moves, g_new)
     greedy = GreedyOutcome(
@@ -166,8 +165,7 @@ def relocate(problem: RelocationProblem, budget_krw: float) -> Plan:
     selection, report = solve_exact(problem, budget_krw, warm_start=greedy_sel)
     if not report.optimal and model_value(problem, greedy_sel) > report.objective:
         selection = greedy_sel  # HiGHS stopped (time limit) without doing better than greedy
-    moves, new = _actions(problem, selection)
-    moves, new = _cheaper(problem, *_prune(problem, moves, new))
+    moves, new = _plan_actions(problem, selection)
     after = evaluate(problem, moves, new)
     before = problem.home_counts > 0
     points = tuple(
@@ -271,6 +269,13 @@ def _counts(
     for n in new_installs:
         counts[pts.covered_by(_new_footprint(problem, n))] += 1
     return counts
+
+
+def _plan_actions(
+    problem: RelocationProblem, selection: Selection
+) -> tuple[tuple[Move, ...], tuple[NewInstall, ...]]:
+    """The concrete actions of a selection: assigned, pruned of idle ones, made cheaper."""
+    return _cheaper(problem, *_prune(problem, *_actions(problem, selection)))
 
 
 def _actions(

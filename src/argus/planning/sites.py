@@ -10,7 +10,6 @@ named (:class:`argus.planning.demand.DemandFileError`).
 from __future__ import annotations
 
 import itertools
-import json
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -20,13 +19,7 @@ import numpy as np
 
 from argus.errors import ArgusError
 from argus.incidents.geometry import from_local_m, to_local_m
-from argus.planning.demand import (
-    DemandFileError,
-    DemandPoint,
-    decode_text,
-    parse_number,
-    read_table,
-)
+from argus.planning.demand import DemandFileError, DemandPoint, read_json, read_position_rows
 from argus.scenario.sources import Districts
 
 __all__ = ["CandidateSite", "grid_sites", "load_sites_file", "merge_sites", "sites_at_demand"]
@@ -113,35 +106,17 @@ def load_sites_file(path: Path, *, prefix: str = "user") -> list[CandidateSite]:
 
 
 def _csv_sites(path: Path, prefix: str) -> list[CandidateSite]:
-    rows, problems = read_table(path, ("lat", "lon"), ("id", "label", "name"))
-    out: list[CandidateSite] = []
-    ids: dict[str, int] = {}
-    for row_no, line, values in rows:
-        where = f"row {row_no} (line {line})"
-        lat, p1 = parse_number(values["lat"], "lat", where, -90.0, 90.0)
-        lon, p2 = parse_number(values["lon"], "lon", where, -180.0, 180.0)
-        bad = [p for p in (p1, p2) if p]
-        key = values.get("id") or f"r{row_no}"
-        if key in ids:
-            bad.append(f"{where}, column 'id': {key!r} was already used in row {ids[key]}")
-        ids.setdefault(key, row_no)
-        if bad or lat is None or lon is None:
-            problems += bad
-            continue
-        label = values.get("label") or values.get("name") or ""
-        out.append(CandidateSite(f"{prefix}:{key}", lat, lon, label, str(path.name)))
-    if problems:
-        raise DemandFileError(path, problems)
-    return sorted(out, key=lambda s: s.id)
+    return sorted(
+        (
+            CandidateSite(f"{prefix}:{r.key}", r.lat, r.lon, r.label, str(path.name))
+            for r in read_position_rows(path)
+        ),
+        key=lambda s: s.id,
+    )
 
 
 def _geojson_sites(path: Path, prefix: str) -> list[CandidateSite]:
-    try:
-        doc = json.loads(decode_text(path))
-    except json.JSONDecodeError as exc:
-        raise DemandFileError(
-            path, [f"line {exc.lineno}, column {exc.colno}: not JSON ({exc.msg})"]
-        ) from None
+    doc = read_json(path)
     features = doc.get("features") if isinstance(doc, dict) else None
     if not isinstance(features, list):
         raise DemandFileError(path, ["top level: not a GeoJSON FeatureCollection"])
