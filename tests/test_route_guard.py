@@ -266,6 +266,9 @@ SCHEDULE = {"windows": [{"start": "07:00", "end": "22:00", "mode": "enforcement"
 RAISERS = frozenset({Role.OPERATOR, Role.SUPERVISOR, Role.RESPONDER, Role.SYSTEM_ADMIN})
 INCIDENT = {"source": "operator", "type": "assault", "at": {"lat": 35.16, "lon": 126.9}}
 HOLD_READERS = frozenset({Role.AGENCY_ADMIN, Role.SUPERVISOR, Role.AUDITOR, Role.SYSTEM_ADMIN})
+PLANNERS = frozenset({Role.PLANNER, Role.AGENCY_ADMIN, Role.SYSTEM_ADMIN})
+# a demand layer of one blind spot 500 m from the cameras: the solve takes milliseconds
+SPOTS = {"demand": [{"name": "spots.csv", "content": "lat,lon,weight\n35.1645,126.9,1\n"}]}
 
 POLICY: dict[tuple[str, str], list[Rule]] = {
     ("POST", "/api/auth/logout"): [Rule(ANY, fixed("/api/auth/logout"))],
@@ -553,6 +556,9 @@ POLICY: dict[tuple[str, str], list[Rule]] = {
     ],
     ("GET", "/api/modes/{camera_id}"): [Rule(ANY, fixed("/api/modes/999"))],
     ("PUT", "/api/modes/{camera_id}"): [Rule(ADMINS, fixed("/api/modes/999", json=SCHEDULE))],
+    ("POST", "/api/plan/coverage"): [Rule(PLANNERS, fixed("/api/plan/coverage", json=SPOTS))],
+    ("GET", "/api/plan/redundancy"): [Rule(PLANNERS, fixed("/api/plan/redundancy"))],
+    ("POST", "/api/plan/relocate"): [Rule(PLANNERS, fixed("/api/plan/relocate", json=SPOTS))],
     ("POST", "/api/recordings/holds/{hold_id}/release"): [
         Rule(
             ADMINS,

@@ -31,6 +31,7 @@ from argus.planning import (
     sites_at_demand,
 )
 from argus.planning.coverage import PointSet, footprint, footprint_at, mobile_shape
+from argus.planning.milp import budget_bound
 from argus.planning.model import RelocationProblem
 from tests.planning.conftest import Gwangju, covered_by_hand, offset
 
@@ -206,6 +207,43 @@ def test_a_leaving_camera_stops_covering_home() -> None:
         ("a", True, False),
         ("b", False, True),
     ]
+
+
+def test_a_budget_one_won_short_of_a_move_buys_nothing() -> None:
+    """HiGHS accepts a row violated by up to 10⁻⁶; the budget row is set so that it never buys
+    a move (or a new camera) the budget cannot pay, even by a single won."""
+    home = offset(LAT, LON, 0.0, 5.0)
+    away = offset(LAT, LON, 90.0, 500.0)
+    cam = PlanCamera(1, 2, LAT, LON, camera_type="ptz", resolution_mp=2.0)
+    pts = [DemandPoint("a", "t", *home, 1.0), DemandPoint("b", "t", *away, 5.0)]
+    problem = prepare([cam], [1], pts, [CandidateSite("s", *away)])
+    assert relocate(problem, M - 1).moves == ()
+    assert [m.camera_id for m in relocate(problem, M).moves] == [1]
+    new_only = prepare([], [], pts[1:], sites_at_demand(pts[1:]))
+    assert relocate(new_only, N - 1).new_installs == ()
+    assert len(relocate(new_only, N).new_installs) == 1
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    move=st.integers(100_000, 50_000_000),
+    new=st.integers(100_000, 90_000_000),
+    budget=st.integers(0, 400_000_000),
+    max_new=st.integers(0, 12),
+)
+def test_the_budget_row_bound_separates_what_fits_from_what_does_not(
+    move: int, new: int, budget: int, max_new: int
+) -> None:
+    """Every plan cost (whole won) within the budget lies at least half a won below the bound,
+    every cost beyond it at least half a won above: far outside HiGHS's tolerance."""
+    bound = budget_bound(float(budget), float(move), float(new), max_new)
+    for n in range(max_new + 1):
+        for m in range(budget // move + 2):
+            cost = m * move + n * new
+            if cost <= budget:
+                assert bound - cost >= 0.5, (m, n, cost, bound)
+            else:
+                assert cost - bound >= 0.5, (m, n, cost, bound)
 
 
 def test_moved_fixed_camera_is_aimed_at_the_demand() -> None:

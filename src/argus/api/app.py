@@ -45,6 +45,8 @@ from argus.media.workers.plan import WorkerPlan
 from argus.media.workers.pool import WorkerPool
 from argus.modes.routes import router as modes_router
 from argus.modes.service import ModeService
+from argus.planning.routes import router as planning_router
+from argus.planning.service import Planner
 from argus.ptz.arbitration import parse_order
 from argus.ptz.authz import sharing_authorizer
 from argus.ptz.onvif_drivers import OnvifDrivers
@@ -173,6 +175,7 @@ def create_app(
     modes = ModeService(sessions, incident_cameras=lambda _at: incidents.in_use().keys())
     services.sharing.camera_modes = modes.with_mode
     app.state.modes = modes
+    app.state.planner = Planner(sessions)
     # PTZ leases live in this process's memory: one API process controls the cameras
     app.state.ptz = PtzService(
         sessions,
@@ -218,6 +221,7 @@ def create_app(
     app.include_router(incident_router)
     app.include_router(ptz_router)
     app.include_router(modes_router)
+    app.include_router(planning_router)
     app.include_router(console_router)
     app.include_router(console_api)
 

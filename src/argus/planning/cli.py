@@ -11,15 +11,14 @@ Candidate sites are the demand points themselves unless ``--sites FILE`` and/or
 demand and cameras, inside the districts when their boundaries are found).
 
 The default budget is enough to move every movable camera once (movable × ``--move-cost``).
+The same runs are served by the API (:mod:`argus.planning.routes`).
 """
 
 from __future__ import annotations
 
-import csv
 import json
 import math
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -28,42 +27,27 @@ import typer
 from argus.config import load_settings
 from argus.db import make_engine, make_sessionmaker
 from argus.errors import ArgusError, FieldError
-from argus.planning.analysis import CoverageReport, analyse_coverage
-from argus.planning.cameras import PlanCamera, load_cameras, load_owner_names
-from argus.planning.demand import (
-    DemandPoint,
-    combine_layers,
-    fatal_crash_layer,
-    load_demand_file,
-    school_zone_layer,
+from argus.planning.analysis import analyse_coverage
+from argus.planning.cameras import PlanCamera
+from argus.planning.demand import load_demand_file
+from argus.planning.headline import Headline
+from argus.planning.model import DEFAULT_MOVE_COST_KRW, DEFAULT_NEW_COST_KRW, RelocationParams
+from argus.planning.redundancy import find_redundancy
+from argus.planning.runs import (
+    MIN_GRID_M,
+    Inputs,
+    candidate_sites,
+    gather_inputs,
+    read_registry,
+    run_relocation,
+    write_outputs,
 )
-from argus.planning.headline import Headline, headline, linked_cameras
-from argus.planning.model import (
-    DEFAULT_MOVE_COST_KRW,
-    DEFAULT_NEW_COST_KRW,
-    RelocationParams,
-    RelocationProblem,
-    prepare,
-)
-from argus.planning.redundancy import Redundancy, find_redundancy
-from argus.planning.relocate import Plan, cameras_after, relocate
-from argus.planning.sites import (
-    CandidateSite,
-    grid_sites,
-    load_sites_file,
-    merge_sites,
-    sites_at_demand,
-)
-from argus.scenario.sources import GWANGJU_DISTRICTS_GEOJSON, Districts
-from argus.scenario.writer import find_data_dir
+from argus.planning.views import coverage_json, redundancy_json
 from argus.schema import ensure_schema
 
-__all__ = ["CENTRE_OWNER", "Inputs", "app", "load_inputs", "write_plan_files"]
+__all__ = ["app", "load_inputs"]
 
 app = typer.Typer(no_args_is_help=True, help="Camera coverage and relocation planner.")
-
-CENTRE_OWNER = "광주광역시"
-"""The agency whose control centre the other owners' cameras are linked to."""
 
 DemandOpt = Annotated[
     list[Path] | None,
@@ -75,24 +59,13 @@ DataOpt = Annotated[
 JsonOpt = Annotated[bool, typer.Option("--json", help="print JSON")]
 
 
-@dataclass(frozen=True)
-class Inputs:
-    cameras: list[PlanCamera]
-    owners: dict[int, str]
-    demand: list[DemandPoint]
-    sources: list[str]
-    districts: Districts | None
-    districts_path: Path | None
-
-
 def _load_registry() -> tuple[list[PlanCamera], dict[int, str]]:
     """The cameras and the owners' names of the settings' database."""
     settings = load_settings()
     engine = make_engine(settings.db_url)
     try:
         ensure_schema(engine)
-        with make_sessionmaker(engine)() as session:
-            return load_cameras(session), load_owner_names(session)
+        return read_registry(make_sessionmaker(engine))
     finally:
         engine.dispose()
 
@@ -103,88 +76,13 @@ def load_inputs(demand_files: list[Path] | None, data: Path | None) -> Inputs:
     for path in files:
         if not path.is_file():
             raise ArgusError(f"demand file not found: {path}")
+    layers = [load_demand_file(path) for path in files]
     cameras, owners = _load_registry()
-    data_dir: Path | None
-    if files:
-        layers = [load_demand_file(path) for path in files]
-        try:
-            data_dir = find_data_dir(data)
-        except ArgusError:
-            data_dir = None
-    else:
-        data_dir = find_data_dir(data)
-        layers = [school_zone_layer(data_dir), fatal_crash_layer(data_dir)]
-    demand = combine_layers(layers)
-    if not demand:
-        raise ArgusError("the demand layers have no points")
-    districts = None
-    districts_path = None
-    if data_dir is not None and (data_dir / GWANGJU_DISTRICTS_GEOJSON).is_file():
-        districts_path = data_dir / GWANGJU_DISTRICTS_GEOJSON
-        districts = Districts.read(districts_path)
-    sources = [f"{layer.name}: {layer.source}" if layer.source else layer.name for layer in layers]
-    return Inputs(cameras, owners, demand, sources, districts, districts_path)
-
-
-def _sites(inputs: Inputs, sites_file: Path | None, grid: float | None) -> list[CandidateSite]:
-    groups: list[list[CandidateSite]] = []
-    if sites_file is not None:
-        if not sites_file.is_file():
-            raise ArgusError(f"sites file not found: {sites_file}")
-        groups.append(load_sites_file(sites_file))
-    if grid is not None:
-        if not (math.isfinite(grid) and grid >= 50):
-            raise FieldError("--grid", f"must be at least 50 metres, got {grid}", "option")
-        lats = [p.lat for p in inputs.demand] + [c.lat for c in inputs.cameras]
-        lons = [p.lon for p in inputs.demand] + [c.lon for c in inputs.cameras]
-        bbox = (min(lats), min(lons), max(lats), max(lons))  # south, west, north, east
-        groups.append(grid_sites(bbox, grid, districts=inputs.districts))
-    if not groups:
-        groups.append(sites_at_demand(inputs.demand))
-    return merge_sites(*groups)
-
-
-def _centre_id(owners: dict[int, str]) -> int | None:
-    for owner_id, name in owners.items():
-        if name == CENTRE_OWNER:
-            return owner_id
-    return None
+    return gather_inputs(cameras, owners, layers, data)
 
 
 def _out(data: Any) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False, indent=2) + "\n")
-
-
-def coverage_json(report: CoverageReport) -> dict[str, Any]:
-    return {
-        "total_weight": report.total_weight,
-        "covered_weight": report.covered_weight,
-        "share": report.share,
-        "blind_spots": len(report.blind_spots),
-        "unknown": len(report.unknown),
-        "layers": [
-            {
-                "layer": x.layer,
-                "points": x.points,
-                "total_weight": x.total_weight,
-                "covered_weight": x.covered_weight,
-                "share": x.share,
-            }
-            for x in report.layers
-        ],
-        "districts": [
-            {
-                "district": d.district,
-                "status": d.status,
-                "cameras": d.cameras,
-                "demand_points": d.demand_points,
-                "demand_weight": d.demand_weight,
-                "covered_weight": d.covered_weight,
-                "share": d.share,
-            }
-            for d in report.districts
-        ],
-    }
 
 
 def _pct(share: float | None) -> str:
@@ -226,32 +124,6 @@ def coverage_command(
     )
 
 
-def redundancy_json(red: Redundancy, owners: dict[int, str]) -> dict[str, Any]:
-    return {
-        "clusters": [
-            {
-                "id": c.id,
-                "lat": c.lat,
-                "lon": c.lon,
-                "camera_ids": list(c.camera_ids),
-                "kept": list(c.kept),
-                "movable": [
-                    {
-                        "camera_id": m.camera_id,
-                        "owner": owners.get(m.owner_id, str(m.owner_id)),
-                        "criterion": m.criterion,
-                        "reason": m.reason,
-                        "overlap": m.overlap,
-                    }
-                    for m in c.movable
-                ],
-            }
-            for c in red.clusters
-        ],
-        "movable": len(red.movable_ids),
-    }
-
-
 @app.command("redundancy")
 def redundancy_command(as_json: JsonOpt = False) -> None:
     """Clusters of co-located cameras of different owners: which to keep, which may move."""
@@ -270,91 +142,6 @@ def redundancy_command(as_json: JsonOpt = False) -> None:
                 f"  movable {m.camera_id} ({owners.get(m.owner_id, m.owner_id)}): {m.reason}"
             )
     typer.echo(f"{len(red.clusters)} clusters, {len(red.movable_ids)} movable cameras")
-
-
-def write_plan_files(out: Path, problem: RelocationProblem, plan: Plan) -> None:
-    """``plan.geojson`` (moves as LineStrings from → to, new installs as points), ``plan.csv``."""
-    features: list[dict[str, Any]] = []
-    rows: list[dict[str, Any]] = []
-    for m in plan.moves:
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {
-                    "type": "LineString",
-                    "coordinates": [[m.from_lon, m.from_lat], [m.to_lon, m.to_lat]],
-                },
-                "properties": {
-                    "kind": "move",
-                    "camera_id": m.camera_id,
-                    "owner_id": m.owner_id,
-                    "site_id": m.site_id,
-                    "azimuth_deg": m.azimuth_deg,
-                    "distance_m": round(m.distance_m, 1),
-                    "cost_krw": m.cost_krw,
-                },
-            }
-        )
-        rows.append(
-            {
-                "kind": "move",
-                "camera_id": m.camera_id,
-                "site_id": m.site_id,
-                "from_lat": m.from_lat,
-                "from_lon": m.from_lon,
-                "to_lat": m.to_lat,
-                "to_lon": m.to_lon,
-                "azimuth_deg": "" if m.azimuth_deg is None else m.azimuth_deg,
-                "distance_m": round(m.distance_m, 1),
-                "cost_krw": m.cost_krw,
-            }
-        )
-    for n in plan.new_installs:
-        features.append(
-            {
-                "type": "Feature",
-                "geometry": {"type": "Point", "coordinates": [n.lon, n.lat]},
-                "properties": {
-                    "kind": "new",
-                    "site_id": n.site_id,
-                    "azimuth_deg": n.azimuth_deg,
-                    "cost_krw": n.cost_krw,
-                },
-            }
-        )
-        rows.append(
-            {
-                "kind": "new",
-                "camera_id": "",
-                "site_id": n.site_id,
-                "from_lat": "",
-                "from_lon": "",
-                "to_lat": n.lat,
-                "to_lon": n.lon,
-                "azimuth_deg": "" if n.azimuth_deg is None else n.azimuth_deg,
-                "distance_m": "",
-                "cost_krw": n.cost_krw,
-            }
-        )
-    out.mkdir(parents=True, exist_ok=True)
-    collection = {"type": "FeatureCollection", "features": features}
-    (out / "plan.geojson").write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
-    fields = [
-        "kind",
-        "camera_id",
-        "site_id",
-        "from_lat",
-        "from_lon",
-        "to_lat",
-        "to_lon",
-        "azimuth_deg",
-        "distance_m",
-        "cost_krw",
-    ]
-    with (out / "plan.csv").open("w", encoding="utf-8", newline="") as fh:
-        writer = csv.DictWriter(fh, fieldnames=fields)
-        writer.writeheader()
-        writer.writerows(rows)
 
 
 @app.command("relocate")
@@ -391,56 +178,22 @@ def relocate_command(
             raise FieldError(name, f"must be a positive number of KRW, got {value}", "option")
     if budget is not None and not (math.isfinite(budget) and budget >= 0):
         raise FieldError("--budget", f"must be a number of KRW >= 0, got {budget}", "option")
+    if grid is not None and not (math.isfinite(grid) and grid >= MIN_GRID_M):
+        raise FieldError("--grid", f"must be at least {MIN_GRID_M:g} metres, got {grid}", "option")
     inputs = load_inputs(demand, data)
-    candidate_sites = _sites(inputs, sites, grid)
-    movable = find_redundancy(inputs.cameras).movable_ids
     params = RelocationParams(move_cost_krw=move_cost, new_cost_krw=new_cost)
-    problem = prepare(inputs.cameras, movable, inputs.demand, candidate_sites, params=params)
-    amount = budget if budget is not None else len(movable) * move_cost
-    plan = relocate(problem, amount)
-    centre = _centre_id(inputs.owners)
-    linked = linked_cameras(inputs.cameras, centre) if centre is not None else len(inputs.cameras)
-    figures = headline(plan, linked=linked)
+    run = run_relocation(
+        inputs, candidate_sites(inputs, sites, grid), budget_krw=budget, params=params
+    )
     if out is not None:
-        from argus.planning.report import BudgetPoint, render_report
-
-        write_plan_files(out, problem, plan)
-        curve = budget_curve(problem, amount, budgets, plan)
-        after = analyse_coverage(
-            cameras_after(problem, plan), inputs.demand, districts=inputs.districts
-        )
-        html = render_report(
-            problem=problem,
-            plan=plan,
-            figures=figures,
-            curve=[BudgetPoint(b, c, g) for b, c, g in curve],
-            after=after,
-            districts_path=inputs.districts_path,
-            sources=inputs.sources,
-            movable=len(movable),
-        )
-        (out / "report.html").write_text(html, encoding="utf-8")
+        write_outputs(run, out, budgets)
     if as_json:
-        data_out = figures.as_dict()
-        data_out["movable"] = len(movable)
-        data_out["cameras"] = len(inputs.cameras)
+        summary = run.summary()
         if out is not None:
-            data_out["out"] = str(out)
-        _out(data_out)
+            summary["out"] = str(out)
+        _out(summary)
         return
-    _print_headline(figures, out)
-
-
-def budget_curve(
-    problem: RelocationProblem, budget: float, steps: int, plan: Plan
-) -> list[tuple[float, float, float]]:
-    """(budget, exact covered, greedy covered) for ``steps`` budgets from 0 to ``budget``."""
-    out: list[tuple[float, float, float]] = []
-    for k in range(steps):
-        b = budget * k / (steps - 1)
-        p = plan if k == steps - 1 else relocate(problem, b)
-        out.append((b, p.covered_after, p.greedy.covered_weight))
-    return out
+    _print_headline(run.figures, out)
 
 
 def _print_headline(h: Headline, out: Path | None) -> None:

@@ -75,6 +75,9 @@ __all__ = [
 class DemandFileError(ArgusError):
     """A demand (or site) file cannot be used; ``problems`` names each bad row or feature."""
 
+    status_code = 422
+    code = "invalid_file"
+
     def __init__(self, path: Path, problems: Sequence[str]) -> None:
         self.path = path
         self.problems = tuple(problems)
@@ -187,20 +190,25 @@ def load_demand_file(
     layer: str | None = None,
     area_spacing_m: float = 25.0,
     max_points_per_area: int = 2_000,
+    source: str | None = None,
 ) -> DemandLayer:
-    """A user's demand layer from CSV or GeoJSON (by suffix: .csv, .geojson or .json)."""
+    """A user's demand layer from CSV or GeoJSON (by suffix: .csv, .geojson or .json).
+
+    ``source`` is what reports cite for the layer (default: the path).
+    """
     name = layer or path.stem
+    cited = str(path) if source is None else source
     if not path.is_file():
         raise DemandFileError(path, ["file not found"])
     suffix = path.suffix.lower()
     if suffix == ".csv":
         points = _csv_points(path, name)
-        return DemandLayer(name, tuple(points), source=str(path))
+        return DemandLayer(name, tuple(points), source=cited)
     if suffix in (".geojson", ".json"):
         if not (math.isfinite(area_spacing_m) and area_spacing_m > 0):
             raise ArgusError(f"area_spacing_m must be > 0, got {area_spacing_m}")
         pts, areas = _geojson_points(path, name, area_spacing_m, max_points_per_area)
-        return DemandLayer(name, tuple(pts), tuple(areas), source=str(path))
+        return DemandLayer(name, tuple(pts), tuple(areas), source=cited)
     raise DemandFileError(path, [f"unknown file type {path.suffix!r} (use .csv or .geojson)"])
 
 

@@ -11,7 +11,11 @@ Columns, in this order
 
 Rows, in this order
     class ``c``:  ``Σ_{y of c} y − Σ_{i bound in c} s_i ≤ F_c`` (its free cameras);
-    budget:      ``(c_m Σ_{moves} y + c_n Σ_{new} y) / 10⁶ ≤ B / 10⁶`` (million KRW, for scaling);
+    budget:      ``(c_m Σ_{moves} y + c_n Σ_{new} y) / 10³ ≤ B' / 10³`` (thousand KRW), where
+                 ``B'`` is :func:`budget_bound`: midway between the dearest count of moves and
+                 new cameras that fits the budget ``B`` and the cheapest that does not, so
+                 that HiGHS's feasibility tolerance (10⁻⁶ on the row) can never let a plan
+                 spend more than ``B``;
     point ``k``: ``z_k − Σ_{y covering k} y + Σ_{i bound, covering k at home} s_i ≤ H_k``,
     where ``H_k`` is the number of bound cameras covering ``k`` at home — i.e.
     ``z_k ≤ Σ (1 − s_i) + Σ y``.
@@ -26,6 +30,7 @@ bound.
 from __future__ import annotations
 
 import contextlib
+import math
 import os
 import sys
 import threading
@@ -39,7 +44,7 @@ import numpy as np
 from argus.errors import ArgusError
 from argus.planning.model import RelocationProblem, Selection, model_value, row_counts
 
-__all__ = ["SolverReport", "solve_exact"]
+__all__ = ["SolverReport", "budget_bound", "solve_exact"]
 
 SOLVER = (
     f"HiGHS {highspy.HIGHS_VERSION_MAJOR}.{highspy.HIGHS_VERSION_MINOR}"
@@ -96,6 +101,32 @@ def new_highs() -> highspy.Highs:
     return h
 
 
+def budget_bound(
+    budget_krw: float, move_cost_krw: float, new_cost_krw: float, max_new: int
+) -> float:
+    """The budget row's bound, KRW: midway between the dearest plan cost within ``budget_krw``
+    and the cheapest beyond it, over every count of moves and of new cameras (at most
+    ``max_new``). A plan's cost is ``m · move + n · new``; every cost that fits is at least half
+    the distance between the two below the bound, and every cost that does not, as far above.
+    """
+    within = 0.0  # no action at all costs nothing, and a budget is >= 0
+    beyond = math.inf
+    n_top = min(max_new, math.floor(budget_krw / new_cost_krw) + 1)
+    for n in range(n_top + 1):
+        base = n * new_cost_krw
+        if base > budget_krw:
+            beyond = min(beyond, base)
+            continue
+        m = math.floor((budget_krw - base) / move_cost_krw)
+        while m > 0 and base + m * move_cost_krw > budget_krw:  # floor() of a rounded quotient
+            m -= 1
+        while base + (m + 1) * move_cost_krw <= budget_krw:
+            m += 1
+        within = max(within, base + m * move_cost_krw)
+        beyond = min(beyond, base + (m + 1) * move_cost_krw)
+    return (within + beyond) / 2
+
+
 def solve_exact(
     problem: RelocationProblem, budget_krw: float, *, warm_start: Selection | None = None
 ) -> tuple[Selection, SolverReport]:
@@ -123,16 +154,16 @@ def solve_exact(
     starts: list[int] = []
     index: list[int] = []
     value: list[float] = []
-    move_m = p.move_cost_krw / 1e6
-    new_m = p.new_cost_krw / 1e6
+    move_k = p.move_cost_krw / 1e3
+    new_k = p.new_cost_krw / 1e3
     for col in cols:
         starts.append(len(index))
         if col.kind == "move":
             index += [col.cls, budget_row]
-            value += [1.0, move_m]
+            value += [1.0, move_k]
         else:
             index.append(budget_row)
-            value.append(new_m)
+            value.append(new_k)
         index += [first_point + r for r in col.rows]
         value += [-1.0] * len(col.rows)
     home_count = np.zeros(n_z, dtype=np.float64)
@@ -161,9 +192,11 @@ def solve_exact(
     lp.col_lower_ = np.zeros(n_cols)
     lp.col_upper_ = np.ones(n_cols)
     free_counts = [float(len(c.free_ids)) for c in problem.classes]
+    max_new = sum(1 for col in cols if col.kind != "move")
+    bound_krw = budget_bound(budget_krw, p.move_cost_krw, p.new_cost_krw, max_new)
     lp.row_lower_ = np.full(n_rows, -inf)
     lp.row_upper_ = np.concatenate(
-        (np.array(free_counts, dtype=np.float64), [budget_krw / 1e6], home_count)
+        (np.array(free_counts, dtype=np.float64), [bound_krw / 1e3], home_count)
     )
     lp.a_matrix_.format_ = highspy.MatrixFormat.kColwise
     lp.a_matrix_.num_col_ = n_cols
