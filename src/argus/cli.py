@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib
 import json
 import sys
 from collections.abc import Iterator
@@ -16,21 +17,46 @@ from rich.table import Table
 from sqlalchemy import Engine
 from sqlalchemy.exc import OperationalError
 
-from argus.audit import cli as audit_cli
 from argus.config import Settings, load_settings
 from argus.db import make_engine, make_sessionmaker, transaction
 from argus.errors import ArgusError
-from argus.evidence import cli as export_cli
-from argus.identity import cli as users_cli
-from argus.incidents import cli as incidents_cli
-from argus.modes import cli as modes_cli
-from argus.planning import cli as planning_cli
-from argus.ptz import cli as ptz_cli
-from argus.recording import cli as recording_cli
 from argus.registry.query import CameraQuery, parse_bbox, parse_point
 from argus.registry.vocab import CameraType, Purpose
 from argus.schema import ensure_schema, upgrade_schema
-from argus.sharing import cli as agreements_cli
+
+LAZY: dict[str, tuple[str, str, str]] = {
+    "users": ("argus.identity.cli", "app", "User accounts of the agencies."),
+    "agreements": ("argus.sharing.cli", "app", "Sharing agreements between agencies."),
+    "audit": ("argus.audit.cli", "app", "The audit log and the PIPA ledger."),
+    "recording": ("argus.recording.cli", "app", "Recording plans and retention."),
+    "export": ("argus.evidence.cli", "app", "Evidence exports: verify a signed export."),
+    "incident": ("argus.incidents.cli", "app", "Incidents: raise, close, list."),
+    "ptz": ("argus.ptz.cli", "app", "PTZ: the owners' enforcement tours and patrols."),
+    "modes": ("argus.modes.cli", "app", "Camera modes: enforcement hours and the rest."),
+    "plan": ("argus.planning.cli", "app", "Coverage, redundancy and relocation planning."),
+    "check": ("argus.recording.cli", "check_command", ""),
+}
+"""Command groups imported only when they are run (or listed by --help): name → (module,
+attribute, help). Each pulls in its own domain package, so one command starts in about a
+second instead of importing every package of Argus (:func:`register_commands`)."""
+
+
+def register_commands(argv: list[str]) -> None:
+    """Add the lazy command groups that ``argv`` (the arguments after ``argus``) may run: the
+    one it names, or all of them when it names none of them (``--help``, a mistake)."""
+    wanted = [n for n in LAZY if argv[:1] == [n]] or list(LAZY)
+    registered = {info.name for info in app.registered_groups}
+    registered |= {info.name for info in app.registered_commands}
+    for name in wanted:
+        if name in registered:
+            continue
+        module, attribute, help_text = LAZY[name]
+        target = getattr(importlib.import_module(module), attribute)
+        if isinstance(target, typer.Typer):
+            app.add_typer(target, name=name, help=help_text)
+        else:
+            app.command(name)(target)
+
 
 app = typer.Typer(
     help="Argus: share the CCTV cameras agencies already own, purpose-bound and audited.",
@@ -46,16 +72,6 @@ app.add_typer(db_app, name="db")
 app.add_typer(import_app, name="import")
 app.add_typer(scenario_app, name="scenario")
 app.add_typer(cameras_app, name="cameras")
-app.add_typer(users_cli.app, name="users", help="User accounts of the agencies.")
-app.add_typer(agreements_cli.app, name="agreements", help="Sharing agreements between agencies.")
-app.add_typer(audit_cli.app, name="audit", help="The audit log and the PIPA ledger.")
-app.add_typer(recording_cli.app, name="recording", help="Recording plans and retention.")
-app.add_typer(export_cli.app, name="export", help="Evidence exports: verify a signed export.")
-app.add_typer(incidents_cli.app, name="incident", help="Incidents: raise, close, list.")
-app.add_typer(ptz_cli.app, name="ptz", help="PTZ: the owners' enforcement tours and patrols.")
-app.add_typer(modes_cli.app, name="modes", help="Camera modes: enforcement hours and the rest.")
-app.add_typer(planning_cli.app, name="plan", help="Coverage, redundancy and relocation planning.")
-app.command("check")(recording_cli.check_command)
 
 out = Console()
 err = Console(stderr=True)
@@ -437,6 +453,7 @@ def cameras_show(
 
 def main() -> None:
     try:
+        register_commands(sys.argv[1:])
         app()
     except ArgusError as exc:
         sys.stderr.write(f"argus: {exc}\n")
