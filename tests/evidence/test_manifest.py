@@ -557,7 +557,7 @@ def test_any_signed_json_manifest_never_raises(
             st.sampled_from([MANIFEST_NAME, SIGNATURE_NAME, PUBLIC_KEY_NAME, "e/manifest.json"])
             # any name a zip can hold: no NUL, no lone surrogate (zipfile cannot encode one)
             | st.text(
-                st.characters(blacklist_categories=("Cs",), blacklist_characters="\x00"),
+                st.characters(blacklist_categories=["Cs"], blacklist_characters="\x00"),
                 min_size=1,
                 max_size=12,
             ),
