@@ -236,6 +236,9 @@ def test_the_camera_panel_plays_live_video_for_the_owner(
             return Math.sqrt(q / n - (s / n) ** 2); }"""
     )
     assert spread > 5  # a picture, not a uniform frame
+    # the label follows the playing video; under load it may trail the first frames
+    status = "document.querySelector('#panel-tile .status')?.textContent || ''"
+    tab.wait_for_function(f"() => ({status}).includes('live')", timeout=10000)
     assert "live" in tab.locator("#panel-tile .status").inner_text()
     assert set(hosts) == {"127.0.0.1"}, hosts
 
